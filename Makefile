@@ -1,0 +1,38 @@
+# bhlib: two commands set everything up on a fresh machine.
+#   make run   create .venv, install, fetch data, run the main job
+#   make test  create .venv, install, run pytest (unit tests, doctests, notebooks under nbval)
+SHELL  := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+TORCH  := torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lab bench notebooks sizes clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the dependency list changes; torch first so pip keeps the CPU build.
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install $(TORCH) 2>&1 | sed "/is ignored: it is neither/d"
+	$(PIP) install -e ".[notebooks,test]" 2>&1 | sed "/is ignored: it is neither/d"
+	$(PY) -c "import torch, bhlib; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m bhlib.sizes
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+sizes: $(STAMP)
+	$(PY) -m bhlib.sizes
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+clean:
+	rm -rf $(VENV) results

@@ -1,0 +1,21 @@
+"""bhlib: Binary Code based Hash Embedding and its rivals, for teaching and analysis.
+
+Implements BH (Bencheng Yan, Pengjie Wang, Jinquan Liu, Wei Lin, Kuang-Chih Lee, Jian Xu, Bo Zheng,
+*Binary Code based Hash Embedding for Web-scale Applications*, CIKM 2021, arXiv 2109.02471) and the
+baselines it is compared with: full, hash-mod, multi-hash and quotient-remainder embeddings.
+"""
+from .analysis import CollisionReport, collision_report
+from .codes import bh_indices, bits_needed, block_lengths, block_partition, format_bits, table_rows
+from .embeddings import (EMBEDDINGS, METHODS, BinaryHashEmbedding, BudgetError, EmbeddingScheme,
+                         FullEmbedding, HashEmbedding, MultiHashEmbedding, QREmbedding, SizePlan,
+                         make_embedding, plan_embedding)
+from .hashing import hash_ids
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "hash_ids", "block_partition", "block_lengths", "table_rows", "bh_indices", "bits_needed",
+    "format_bits", "EmbeddingScheme", "FullEmbedding", "HashEmbedding", "MultiHashEmbedding",
+    "QREmbedding", "BinaryHashEmbedding", "EMBEDDINGS", "METHODS", "BudgetError", "SizePlan",
+    "make_embedding", "plan_embedding", "CollisionReport", "collision_report",
+]

@@ -1,0 +1,14 @@
+"""Embedding schemes: drop-in replacements for ``nn.Embedding`` behind one registry."""
+from .base import BudgetError, EmbeddingScheme
+from .binary_hash import BinaryHashEmbedding
+from .full import FullEmbedding
+from .hash import HashEmbedding
+from .multi_hash import MultiHashEmbedding
+from .qr import QREmbedding
+from .registry import EMBEDDINGS, METHODS, SizePlan, make_embedding, plan_embedding
+
+__all__ = [
+    "EmbeddingScheme", "BudgetError", "FullEmbedding", "HashEmbedding", "MultiHashEmbedding",
+    "QREmbedding", "BinaryHashEmbedding", "EMBEDDINGS", "METHODS", "SizePlan", "make_embedding",
+    "plan_embedding",
+]

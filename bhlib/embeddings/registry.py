@@ -1,0 +1,154 @@
+"""The registry of embedding schemes and ``make_embedding``, which builds one for a memory budget.
+
+Model and experiment code never branch on the scheme: they look it up here by name. A budget is a
+compression ratio (``V * D / parameters``) or a parameter count; each scheme's closed-form
+``budget_hparams`` picks its size hyper-parameter (buckets, ``r``, block size) so that the scheme
+uses as much of the budget as it can without exceeding it — the equal-memory comparison of
+Yan et al. (CIKM 2021) and of thomasahle/cce's ``make_embedding``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from .._checks import check_int
+from .base import BudgetError, EmbeddingScheme
+from .binary_hash import BinaryHashEmbedding
+from .full import FullEmbedding
+from .hash import HashEmbedding
+from .multi_hash import MultiHashEmbedding
+from .qr import QREmbedding
+
+__all__ = ["EMBEDDINGS", "METHODS", "SizePlan", "plan_embedding", "make_embedding"]
+
+EMBEDDINGS: dict[str, type[EmbeddingScheme]] = {
+    "full": FullEmbedding,
+    "hash": HashEmbedding,
+    "multi_hash": MultiHashEmbedding,
+    "qr": QREmbedding,
+    "bh": BinaryHashEmbedding,
+}
+
+# Named configurations that experiments and notebooks compare: method -> (scheme, fixed kwargs).
+METHODS: dict[str, tuple[str, dict[str, Any]]] = {
+    "full": ("full", {}),
+    "hash": ("hash", {}),
+    "multi_hash": ("multi_hash", {"num_hashes": 2}),
+    "qr": ("qr", {"operation": "mult"}),
+    "bh-succession": ("bh", {"strategy": "succession"}),
+    "bh-skip": ("bh", {"strategy": "skip"}),
+    "bh-shared": ("bh", {"strategy": "succession", "layout": "shared"}),
+}
+
+
+@dataclass(frozen=True)
+class SizePlan:
+    """A scheme's configuration for a budget, with its size, computed without allocating."""
+
+    name: str                      # registry key
+    num_embeddings: int            # vocabulary size V
+    embedding_dim: int             # output dimension D
+    hparams: dict[str, Any] = field(default_factory=dict)  # constructor keyword arguments
+    budget: int | None = None      # parameter budget asked for (None: no budget)
+    num_parameters: int = 0        # parameters the scheme will allocate
+    num_rows: int = 0              # rows of its tables, padding included
+
+    @property
+    def achieved_ratio(self) -> float:
+        """``V * D / num_parameters``: the compression actually reached."""
+        return self.num_embeddings * self.embedding_dim / self.num_parameters
+
+    def memory_bytes(self, optimizer: str | None = None, bytes_per_value: int = 4) -> int:
+        """Bytes of parameters (+ optimizer state), as :meth:`EmbeddingScheme.memory_bytes`."""
+        from .base import OPTIMIZER_SLOTS
+        if optimizer not in OPTIMIZER_SLOTS:
+            raise ValueError(f"optimizer must be one of {list(OPTIMIZER_SLOTS)}, got {optimizer!r}")
+        return self.num_parameters * bytes_per_value * (1 + OPTIMIZER_SLOTS[optimizer])
+
+    def build(self) -> EmbeddingScheme:
+        """Allocate the scheme."""
+        return EMBEDDINGS[self.name](self.num_embeddings, self.embedding_dim, **self.hparams)
+
+
+def _scheme(name: str) -> type[EmbeddingScheme]:
+    if name not in EMBEDDINGS:
+        raise ValueError(f"name must be one of {sorted(EMBEDDINGS)}, got {name!r}")
+    return EMBEDDINGS[name]
+
+
+def _budget(num_embeddings: int, embedding_dim: int, ratio: Any, num_params: Any) -> int | None:
+    if ratio is not None and num_params is not None:
+        raise ValueError(f"give ratio or num_params, not both (ratio={ratio!r}, "
+                         f"num_params={num_params!r})")
+    if num_params is not None:
+        return check_int(num_params, "num_params", low=1)
+    if ratio is None:
+        return None
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float, Fraction)) or not ratio > 0:
+        raise ValueError(f"ratio must be a positive number, got {ratio!r}")
+    exact = Fraction(ratio).limit_denominator(10**6)
+    return max(1, num_embeddings * embedding_dim * exact.denominator // exact.numerator)
+
+
+_SIZE_KWARGS = ("init_std", "sparse", "seed", "field")
+
+
+def plan_embedding(name: str, num_embeddings: int, embedding_dim: int, *,
+                   ratio: float | None = None, num_params: int | None = None,
+                   **kwargs: Any) -> SizePlan:
+    """Configure scheme ``name`` for a budget and report its size, allocating nothing.
+
+    Args:
+        name: a key of :data:`EMBEDDINGS`.
+        num_embeddings, embedding_dim: ``V`` and ``D``.
+        ratio: target compression ``V * D / parameters`` (e.g. 1000), or
+        num_params: a parameter budget. With neither, ``kwargs`` must give the sizes.
+        kwargs: fixed constructor arguments (``strategy``, ``num_hashes``, ``operation``...).
+
+    Raises:
+        BudgetError: the scheme cannot be made that small (e.g. Q-R past ``sqrt(V) / 2``).
+
+    Example:
+        >>> p = plan_embedding("bh", 1_000_000, 16, ratio=1000, strategy="succession")
+        >>> p.hparams["block_bits"], p.num_rows, round(p.achieved_ratio)
+        (8, 528, 1894)
+        >>> plan_embedding("qr", 1_000_000, 16, ratio=1000)
+        Traceback (most recent call last):
+        ...
+        bhlib.embeddings.base.BudgetError: qr: the smallest Q-R tables for V=1,000,000 have 2,000 rows (r near sqrt(V)), compression ratio 500.0x at most; a budget of 16,000 parameters allows 1,000 rows
+    """
+    scheme = _scheme(name)
+    v = check_int(num_embeddings, "num_embeddings", low=1)
+    d = check_int(embedding_dim, "embedding_dim", low=1)
+    budget = _budget(v, d, ratio, num_params)
+    hparams = dict(kwargs)
+    if budget is not None:
+        sizing = {k: val for k, val in kwargs.items() if k not in _SIZE_KWARGS}
+        hparams.update(scheme.budget_hparams(v, d, budget, **sizing))
+    shape_kw = {k: val for k, val in hparams.items() if k not in _SIZE_KWARGS}
+    rows, row_dim = scheme.weight_shape(v, d, **shape_kw)
+    return SizePlan(name, v, d, hparams, budget, rows * row_dim, rows)
+
+
+def make_embedding(name: str, num_embeddings: int, embedding_dim: int, *,
+                   ratio: float | None = None, num_params: int | None = None,
+                   **kwargs: Any) -> EmbeddingScheme:
+    """Build scheme ``name`` sized for a compression ``ratio`` or a ``num_params`` budget.
+
+    The returned module's ``compression_ratio`` is the ratio achieved (a scheme moves in steps:
+    BH roughly doubles per extra bit per block) and ``plan`` holds the :class:`SizePlan`.
+
+    Example:
+        >>> emb = make_embedding("hash", 1_000_000, 16, ratio=100)
+        >>> emb.num_buckets, emb.compression_ratio
+        (10000, 100.0)
+    """
+    plan = plan_embedding(name, num_embeddings, embedding_dim, ratio=ratio,
+                          num_params=num_params, **kwargs)
+    module = plan.build()
+    module.plan = plan
+    return module
+
+
+__all__ += ["BudgetError"]
