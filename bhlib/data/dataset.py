@@ -150,7 +150,7 @@ def encode_ids(values, *, seed: int = 0, order: str = "random") -> tuple[np.ndar
     try:
         codes, uniques = pd.factorize(s, sort=order != "first_seen")
     except TypeError as err:
-        raise TypeError(f"values must be mutually comparable to be sorted ({err}); "
+        raise TypeError(f"values must be hashable and mutually comparable ({err}); "
                         "convert them to one type, e.g. str") from err
     codes = np.asarray(codes, dtype=np.int64)
     vocab = np.asarray(uniques)
@@ -251,7 +251,7 @@ class CTRDataset:
             raise ValueError(f"X has {X.shape[1]} columns but {len(self.fields)} fields: {self.fields}")
         bad = ~((y == 0) | (y == 1))
         if bad.any():
-            raise ValueError(f"y must hold 0/1, found {y[bad][0]!r} at row {int(np.flatnonzero(bad)[0])}")
+            raise ValueError(f"y must hold 0/1, found {float(y[bad][0])} at row {int(np.flatnonzero(bad)[0])}")
         expected = set(self.fields) | set(self.bags)
         if set(self.cardinalities) != expected:
             raise ValueError(f"cardinalities must have exactly the keys {sorted(expected)}: missing "

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset import CTRDataset, encode_bags, encode_ids, random_split, spawn_seeds, time_split
+from .dataset import ID_ORDERS, CTRDataset, encode_bags, encode_ids, random_split, spawn_seeds, time_split
 
 WHEEL = "recbole==1.2.1"
 WHEEL_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"
@@ -217,6 +217,8 @@ def load_movielens(cache_dir="data", *, split: str = "random", seed: int = 0, id
     """
     if split not in ("random", "time"):
         raise ValueError(f"split must be 'random' or 'time', got {split!r}")
+    if id_order not in ID_ORDERS:
+        raise ValueError(f"id_order must be one of {ID_ORDERS}, got {id_order!r}")
     folder = fetch_movielens(cache_dir, verbose=verbose)
     inter, users, items = (_read(folder / f"ml-100k.{k}") for k in ("inter", "user", "item"))
     upos = _positions(users["user_id"], inter["user_id"], "user")  # (N,) row of each rating's user
