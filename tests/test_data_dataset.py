@@ -55,7 +55,7 @@ def test_encode_ids_random_is_seeded_and_independent_of_row_order():
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.one_of(st.integers(-5, 5)), min_size=0, max_size=40), st.integers(0, 2**32))
+@given(st.lists(st.integers(-5, 5), max_size=40), st.integers(0, 2**32))
 def test_encode_ids_property(values, seed):
     codes, vocab = encode_ids(values, seed=seed)
     assert len(vocab) == len(set(values))
@@ -75,7 +75,8 @@ def test_encode_ids_property_strings(values):
     (dict(values=["a", None]), ValueError, "missing"),
     (dict(values=[1.0, np.nan]), ValueError, "missing"),
     (dict(values=["a"], order="zipf"), ValueError, "order"),
-    (dict(values=["a"], seed=-1), TypeError, "seed"),
+    (dict(values=["a"], seed=-1), ValueError, "seed"),
+    (dict(values=["a"], seed=1.0), TypeError, "seed"),
     (dict(values="abc"), TypeError, "values"),
     (dict(values=np.zeros((2, 2))), ValueError, "1-D"),
     (dict(values=[[1], [2]]), TypeError, "hashable"),
@@ -110,6 +111,15 @@ def test_random_split_partitions(n):
 def test_split_bad_fractions(fractions):
     with pytest.raises((ValueError, TypeError), match="fractions"):
         random_split(10, seed=0, fractions=fractions)
+
+
+def test_split_bad_n_and_timestamps():
+    with pytest.raises(ValueError, match="n must be >= 0, got -1"):
+        random_split(-1, seed=0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        random_split(10.0, seed=0)
+    with pytest.raises(TypeError, match="timestamps"):
+        time_split(np.array(["a", "b"]))
 
 
 def test_time_split_orders_by_time_stably():

@@ -62,8 +62,9 @@ class FakePip:
             raise self.exc
         if self.wheel is not None:
             (Path(cmd[cmd.index("-d") + 1]) / "recbole-1.2.1-py3-none-any.whl").write_bytes(self.wheel)
-        err = "" if self.returncode == 0 else ("ERROR: Could not find a version that satisfies the requirement "
-                                               "recbole==1.2.1\nERROR: No matching distribution found for recbole==1.2.1\n")
+        err = "" if self.returncode == 0 else (
+            "ERROR: Could not find a version that satisfies the requirement recbole==1.2.1\n"
+            "ERROR: No matching distribution found for recbole==1.2.1\n")
         return subprocess.CompletedProcess(cmd, self.returncode, "", err)
 
 
@@ -183,6 +184,9 @@ def test_load_bad_arguments(tmp_path, monkeypatch):
         load_movielens(tmp_path, split="user")
     with pytest.raises(ValueError, match="id_order"):
         load_movielens(tmp_path, id_order="by_date")
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        load_movielens(tmp_path, seed=-1)
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.fixture(scope="session")

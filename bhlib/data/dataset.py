@@ -16,12 +16,16 @@ import pandas as pd
 
 SPLITS = ("train", "valid", "test")
 ID_ORDERS = ("random", "sorted", "first_seen")
+MISSING = "<missing>"  # explicit token for missing categorical values
 
 
-def _check_seed(seed, name="seed"):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"{name} must be a non-negative int, got {seed!r}")
-    return int(seed)
+def _check_count(value, name: str) -> int:
+    """``value`` as a non-negative int; TypeError for other types, ValueError if negative."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return int(value)
 
 
 def spawn_seeds(seed: int, count: int) -> list[int]:
@@ -38,7 +42,7 @@ def spawn_seeds(seed: int, count: int) -> list[int]:
         >>> spawn_seeds(0, 3) == spawn_seeds(0, 3), len(spawn_seeds(0, 3))
         (True, 3)
     """
-    seed = _check_seed(seed)
+    seed = _check_count(seed, "seed")
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(count, dtype=np.uint64)]
 
 
@@ -84,10 +88,8 @@ def random_split(n: int, *, seed: int, fractions=(0.8, 0.1, 0.1)) -> dict[str, n
         >>> [len(s[k]) for k in ("train", "valid", "test")]
         [8, 1, 1]
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise TypeError(f"n must be a non-negative int, got {n!r}")
-    fractions = check_fractions(fractions)
-    return _cut(np.random.default_rng(_check_seed(seed)).permutation(int(n)), fractions)
+    n, seed = _check_count(n, "n"), _check_count(seed, "seed")
+    return _cut(np.random.default_rng(seed).permutation(n), check_fractions(fractions))
 
 
 def time_split(timestamps, *, fractions=(0.7, 0.1, 0.2)) -> dict[str, np.ndarray]:
@@ -137,7 +139,7 @@ def encode_ids(values, *, seed: int = 0, order: str = "random") -> tuple[np.ndar
     """
     if order not in ID_ORDERS:
         raise ValueError(f"order must be one of {ID_ORDERS}, got {order!r}")
-    seed = _check_seed(seed)
+    seed = _check_count(seed, "seed")
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
         raise TypeError(f"values must be a 1-D sequence, got {type(values).__name__}")
     if isinstance(values, np.ndarray) and values.ndim != 1:
@@ -196,6 +198,20 @@ def encode_bags(values, *, sep: str = " ", seed: int = 0, order: str = "random")
     return bags, vocab
 
 
+def _check_array(a, name: str, dtype, ndim: int, rows: int | None = None) -> None:
+    if not isinstance(a, np.ndarray) or a.dtype != dtype or a.ndim != ndim or (rows is not None and len(a) != rows):
+        want = f"{ndim}-D {np.dtype(dtype).name} ndarray" + ("" if rows is None else f" with {rows} rows")
+        raise TypeError(f"{name} must be a {want}, got {type(a).__name__} {getattr(a, 'dtype', '')} "
+                        f"{getattr(a, 'shape', '')}; convert with np.asarray(..., dtype=np.{np.dtype(dtype).name})")
+
+
+def _check_ids(ids: np.ndarray, name: str, card: int, *, low: int) -> None:
+    if ids.size and (ids.min() < low or ids.max() >= card):
+        v = ids.min() if ids.min() < low else ids.max()
+        pad = " and not -1 padding" if low < 0 else ""
+        raise ValueError(f"{name} holds id {v}, outside [0, {card}){pad}")
+
+
 @dataclass(eq=False, repr=False)
 class CTRDataset:
     """A click-through-rate dataset: dense categorical ids, a binary label and a fixed split.
@@ -234,17 +250,16 @@ class CTRDataset:
     def __post_init__(self):
         if not isinstance(self.name, str) or not isinstance(self.description, str):
             raise TypeError("name and description must be str")
+        if isinstance(self.fields, str):
+            raise TypeError(f"fields must be a list of names, got the string {self.fields!r}")
         self.fields = list(self.fields)
         if len(set(self.fields)) != len(self.fields) or set(self.fields) & set(self.bags):
-            raise ValueError(f"field names must be unique across fields and bags, got {self.fields} + {list(self.bags)}")
+            raise ValueError(f"field names must be unique across fields and bags, "
+                             f"got {self.fields} + {list(self.bags)}")
         X, y = self.X, self.y
-        if not isinstance(X, np.ndarray) or X.dtype != np.int64 or X.ndim != 2:
-            raise TypeError(f"X must be a 2-D int64 ndarray, got {type(X).__name__} {getattr(X, 'dtype', '')} "
-                            f"{getattr(X, 'shape', '')}; use np.asarray(X, dtype=np.int64)")
-        if not isinstance(y, np.ndarray) or y.dtype != np.float32 or y.shape != (X.shape[0],):
-            raise TypeError(f"y must be a float32 ndarray of shape ({X.shape[0]},), got "
-                            f"{getattr(y, 'dtype', type(y).__name__)} {getattr(y, 'shape', '')}")
+        _check_array(X, "X", np.int64, 2)
         n = X.shape[0]
+        _check_array(y, "y", np.float32, 1, n)
         if n == 0:
             raise ValueError("dataset has no rows")
         if X.shape[1] != len(self.fields):
@@ -252,40 +267,29 @@ class CTRDataset:
         bad = ~((y == 0) | (y == 1))
         if bad.any():
             raise ValueError(f"y must hold 0/1, found {float(y[bad][0])} at row {int(np.flatnonzero(bad)[0])}")
-        expected = set(self.fields) | set(self.bags)
-        if set(self.cardinalities) != expected:
+        expected, cards = set(self.fields) | set(self.bags), self.cardinalities
+        if set(cards) != expected:
             raise ValueError(f"cardinalities must have exactly the keys {sorted(expected)}: missing "
-                             f"{sorted(expected - set(self.cardinalities))}, extra {sorted(set(self.cardinalities) - expected)}")
-        for f, c in self.cardinalities.items():
+                             f"{sorted(expected - set(cards))}, extra {sorted(set(cards) - expected)}")
+        for f, c in cards.items():
             if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1:
                 raise ValueError(f"cardinalities[{f!r}] must be a positive int, got {c!r}")
-        lo, hi = X.min(axis=0), X.max(axis=0)
         for j, f in enumerate(self.fields):
-            if lo[j] < 0 or hi[j] >= self.cardinalities[f]:
-                v = lo[j] if lo[j] < 0 else hi[j]
-                raise ValueError(f"field {f!r} holds id {v}, outside [0, {self.cardinalities[f]})")
+            _check_ids(X[:, j], f"field {f!r}", cards[f], low=0)
         for f, b in self.bags.items():
-            if not isinstance(b, np.ndarray) or b.dtype != np.int64 or b.ndim != 2 or b.shape[0] != n:
-                raise TypeError(f"bags[{f!r}] must be an int64 ndarray of shape ({n}, L), got "
-                                f"{getattr(b, 'dtype', type(b).__name__)} {getattr(b, 'shape', '')}")
-            if b.size and (b.min() < -1 or b.max() >= self.cardinalities[f]):
-                v = b.min() if b.min() < -1 else b.max()
-                raise ValueError(f"bag field {f!r} holds id {v}, outside [0, {self.cardinalities[f]}) and not -1 padding")
+            _check_array(b, f"bags[{f!r}]", np.int64, 2, n)
+            _check_ids(b, f"bag field {f!r}", cards[f], low=-1)
         if self.dense is not None:
-            d = self.dense
-            if not isinstance(d, np.ndarray) or d.dtype != np.float32 or d.ndim != 2 or d.shape[0] != n:
-                raise TypeError(f"dense must be a float32 ndarray of shape ({n}, Dn) or None, got "
-                                f"{getattr(d, 'dtype', type(d).__name__)} {getattr(d, 'shape', '')}")
-            if not np.isfinite(d).all():
-                raise ValueError(f"dense holds {int((~np.isfinite(d)).sum())} non-finite values")
+            _check_array(self.dense, "dense", np.float32, 2, n)
+            if not np.isfinite(self.dense).all():
+                raise ValueError(f"dense holds {int((~np.isfinite(self.dense)).sum())} non-finite values")
         self._check_splits(n)
 
     def _check_splits(self, n: int):
         if set(self.splits) != set(SPLITS):
             raise ValueError(f"splits must have exactly the keys {SPLITS}, got {sorted(self.splits)}")
         for k, idx in self.splits.items():
-            if not isinstance(idx, np.ndarray) or idx.dtype != np.int64 or idx.ndim != 1:
-                raise TypeError(f"splits[{k!r}] must be a 1-D int64 ndarray, got {getattr(idx, 'dtype', type(idx).__name__)}")
+            _check_array(idx, f"splits[{k!r}]", np.int64, 1)
             if idx.size and (idx[0] < 0 or idx[-1] >= n or (np.diff(idx) <= 0).any()):
                 raise ValueError(f"splits[{k!r}] must be strictly increasing row indices in [0, {n}), "
                                  f"got values from {idx.min()} to {idx.max()}")

@@ -23,11 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset import ID_ORDERS, CTRDataset, encode_bags, encode_ids, random_split, spawn_seeds, time_split
+from .dataset import (ID_ORDERS, MISSING, CTRDataset, encode_bags, encode_ids, random_split, spawn_seeds,
+                      time_split)
 
 WHEEL = "recbole==1.2.1"
 WHEEL_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"
 MEMBER_DIR = "recbole/dataset_example/ml-100k/"
+FIELDS = ("user_id", "item_id", "gender", "occupation", "zip_code", "age", "release_year")
 MEMBER_SHA256 = {
     "ml-100k.inter": "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
     "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972",
@@ -38,7 +40,6 @@ CITATION = ("F. M. Harper and J. A. Konstan, The MovieLens Datasets: History and
             "ACM TiiS 5(4):19, 2015, doi:10.1145/2827872")
 AGE_BINS = [-np.inf, 18, 25, 35, 45, 50, 56, np.inf]
 AGE_LABELS = ["<18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"]
-MISSING = "<missing>"
 
 
 class DataFetchError(RuntimeError):
@@ -81,12 +82,17 @@ def _cache_problems(target: Path) -> dict[str, str]:
     return problems
 
 
-def _download_wheel(dest: Path, target: Path, problems: dict[str, str]) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", WHEEL, "-d", str(dest)]
-    how = (f"Check that this machine can reach PyPI (try: {' '.join(cmd[2:7])}), or place "
+def _advice(target: Path, problems: dict[str, str]) -> str:
+    """What the user can do when the fetch fails (appended to every DataFetchError)."""
+    how = (f"Check that this machine can reach PyPI (try: pip download --no-deps {WHEEL}), or place "
            f"{', '.join(MEMBER_SHA256)} from the wheel's {MEMBER_DIR} by hand in {target}.")
     if any(v != "missing" for v in problems.values()):
         how += f" The cached files there failed verification: {problems}."
+    return how
+
+
+def _download_wheel(dest: Path, how: str) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", WHEEL, "-d", str(dest)]
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
@@ -101,13 +107,13 @@ def _download_wheel(dest: Path, target: Path, problems: dict[str, str]) -> Path:
     return wheels[0]
 
 
-def _verified_members(wheel: Path) -> dict[str, bytes]:
+def _verified_members(wheel: Path, how: str) -> dict[str, bytes]:
     """Read the three members out of the wheel, after checking the wheel's and their sha256."""
     got = _sha256(wheel)
     if got != WHEEL_SHA256:
         raise DataFetchError(f"{wheel.name} has sha256 {got}, expected {WHEEL_SHA256}: the file served "
-                             "differs from the one bhlib was written for (a mirror or proxy?). "
-                             "Nothing was written.", kind="checksum")
+                             f"differs from the one bhlib was written for (a mirror or proxy?). Nothing was written. {how}",
+                             kind="checksum")
     out = {}
     try:
         with zipfile.ZipFile(wheel) as zf:
@@ -116,10 +122,10 @@ def _verified_members(wheel: Path) -> dict[str, bytes]:
                 if hashlib.sha256(data).hexdigest() != digest:
                     raise DataFetchError(f"{MEMBER_DIR + name} in {wheel.name} has sha256 "
                                          f"{hashlib.sha256(data).hexdigest()}, expected {digest}. "
-                                         "Nothing was written.", kind="checksum")
+                                         f"Nothing was written. {how}", kind="checksum")
                 out[name] = data
     except (zipfile.BadZipFile, KeyError) as err:
-        raise DataFetchError(f"{wheel.name} is not the expected wheel ({err}). Nothing was written.",
+        raise DataFetchError(f"{wheel.name} is not the expected wheel ({err}). Nothing was written. {how}",
                              kind="checksum") from err
     return out
 
@@ -171,8 +177,9 @@ def fetch_movielens(cache_dir="data", *, verbose: bool = True) -> Path:
         return target
     if verbose:
         print(f"Fetching MovieLens-100K from the {WHEEL} wheel on PyPI…", flush=True)
+    how = _advice(target, problems)
     with tempfile.TemporaryDirectory(prefix="bhlib-ml100k-") as tmp:
-        members = _verified_members(_download_wheel(Path(tmp), target, problems))
+        members = _verified_members(_download_wheel(Path(tmp), how), how)
     _write_atomically(target, members)
     return target
 
@@ -219,6 +226,7 @@ def load_movielens(cache_dir="data", *, split: str = "random", seed: int = 0, id
         raise ValueError(f"split must be 'random' or 'time', got {split!r}")
     if id_order not in ID_ORDERS:
         raise ValueError(f"id_order must be one of {ID_ORDERS}, got {id_order!r}")
+    seeds = spawn_seeds(seed, len(FIELDS) + 2)  # validates seed before fetching
     folder = fetch_movielens(cache_dir, verbose=verbose)
     inter, users, items = (_read(folder / f"ml-100k.{k}") for k in ("inter", "user", "item"))
     upos = _positions(users["user_id"], inter["user_id"], "user")  # (N,) row of each rating's user
@@ -235,7 +243,7 @@ def load_movielens(cache_dir="data", *, split: str = "random", seed: int = 0, id
         "age": (age, upos),
         "release_year": (year, ipos),
     }
-    seeds = spawn_seeds(seed, len(columns) + 2)
+    assert tuple(columns) == FIELDS
     X = np.empty((len(inter), len(columns)), dtype=np.int64)  # (N, F)
     cards = {}
     for j, (f, (values, pos)) in enumerate(columns.items()):

@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset import ID_ORDERS, CTRDataset, encode_ids, random_split, spawn_seeds, time_split
+from .dataset import ID_ORDERS, MISSING, CTRDataset, encode_ids, random_split, spawn_seeds, time_split
 
-MISSING = "<missing>"
 _TRUE = {"1", "1.0", "true"}
 _FALSE = {"0", "0.0", "false"}
 _COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
@@ -102,6 +101,7 @@ def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
         raise ValueError(f"id_order must be one of {ID_ORDERS}, got {id_order!r}")
     if nrows is not None and (isinstance(nrows, bool) or not isinstance(nrows, (int, np.integer)) or nrows < 1):
         raise ValueError(f"nrows must be a positive int or None, got {nrows!r}")
+    seeds = spawn_seeds(seed, len(categorical) + 1)  # validates seed before reading
     sep = _infer_sep(path) if sep is None else sep
 
     try:
@@ -117,7 +117,6 @@ def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
         raise ValueError(f"load_csv: {path} has a header but no data rows")
 
     y = _parse_label(df[label], label)
-    seeds = spawn_seeds(seed, len(categorical) + 1)
     X = np.empty((len(df), len(categorical)), dtype=np.int64)  # (N, F)
     cards, n_missing_cat = {}, {}
     for j, c in enumerate(categorical):
