@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bhlib.data import CTRDataset, encode_ids
-from bhlib.data.dataset import encode_bags, random_split, spawn_seeds, time_split
+from bhlib.data.encoding import encode_bags, random_split, spawn_seeds, time_split
 
 
 def toy(**changes):

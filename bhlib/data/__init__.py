@@ -7,7 +7,8 @@
 
 All return a :class:`CTRDataset`; raw values become dense ids through :func:`encode_ids`.
 """
-from .dataset import CTRDataset, encode_ids
+from .dataset import CTRDataset
+from .encoding import encode_ids
 from .movielens import DataFetchError, fetch_movielens, load_movielens
 from .synthetic import SyntheticConfig, make_synthetic
 from .tabular import load_csv

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset import (ID_ORDERS, MISSING, CTRDataset, encode_bags, encode_ids, random_split, spawn_seeds,
-                      time_split)
+from .dataset import CTRDataset
+from .encoding import ID_ORDERS, MISSING, encode_bags, encode_ids, random_split, spawn_seeds, time_split
 
 WHEEL = "recbole==1.2.1"
 WHEEL_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"

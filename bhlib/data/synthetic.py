@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dataset import CTRDataset, check_fractions, random_split
+from .dataset import CTRDataset
+from .encoding import check_fractions, random_split
 
 _POS_FLOAT = ("zipf_exponent", "cluster_effect", "id_effect", "interaction", "noise")
 

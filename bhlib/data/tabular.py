@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset import ID_ORDERS, MISSING, CTRDataset, encode_ids, random_split, spawn_seeds, time_split
+from .dataset import CTRDataset
+from .encoding import ID_ORDERS, MISSING, encode_ids, random_split, spawn_seeds, time_split
 
 _TRUE = {"1", "1.0", "true"}
 _FALSE = {"0", "0.0", "false"}
