@@ -5,6 +5,12 @@ The loop knows nothing about embedding schemes: it sees a ``torch.nn.Module`` th
 exactly from ranks (:func:`roc_auc`, ties counted one half, tested against scikit-learn), so the
 library needs no scikit-learn at run time.
 
+Optimiser: Adam; parameters of modules built with ``sparse=True`` (embedding tables, e.g.
+:class:`bhlib.EmbeddingScheme` or ``nn.Embedding``) get sparse gradients and
+``torch.optim.SparseAdam`` ("lazy" Adam: only rows a batch touches are updated, no weight decay),
+the others ``torch.optim.Adam``. For a 10^6-row table this is ~100x faster per step than dense
+Adam on 2 CPU cores, and every scheme is trained the same way.
+
 Determinism: the model is initialised by its own seed; :func:`fit` seeds torch (dropout) and a
 numpy generator that fixes the order of training rows in every epoch, so the same seeds give the
 same metrics (on the same machine and thread count).
@@ -36,8 +42,9 @@ class TrainConfig:
     epochs: int = 10                # maximum number of passes over the training rows
     batch_size: int = 1024          # rows per optimisation step
     lr: float = 1e-3                # Adam learning rate
-    weight_decay: float = 0.0       # Adam L2 penalty (applies to every parameter)
-    patience: int = 2               # stop after this many epochs without a better validation AUC
+    weight_decay: float = 0.0       # Adam L2 penalty on dense (non-sparse) parameters
+    patience: int = 2               # stop after this many evaluations without a better validation AUC
+    evals_per_epoch: int = 1        # validation evaluations per epoch (finer convergence curves)
     seed: int = 0                   # seed of the row order (numpy) and of torch's RNG (dropout)
     eval_batch_size: int = 16384    # rows per forward pass when evaluating
     num_threads: int | None = None  # torch.set_num_threads during fit (None: leave unchanged)
@@ -45,7 +52,7 @@ class TrainConfig:
 
     def __post_init__(self):
         for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 1), ("seed", 0),
-                          ("eval_batch_size", 1)):
+                          ("eval_batch_size", 1), ("evals_per_epoch", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
@@ -63,10 +70,11 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """What :func:`fit` learned: per-epoch curve, best epoch, test metrics, time.
+    """What :func:`fit` learned: the convergence curve, best epoch, test metrics, time.
 
-    ``curve`` holds one dict per epoch (``epoch``, ``train_loss``, ``valid_auc``,
-    ``valid_logloss``, ``seconds``); ``subsets`` holds the test metrics on each named subset
+    ``curve`` holds one dict per validation evaluation (``epoch``: epochs done, fractional when
+    ``evals_per_epoch > 1``; ``step``; ``train_loss``: mean over the epoch's batches so far;
+    ``valid_auc``; ``valid_logloss``; ``seconds`` since training began); ``subsets`` holds the test metrics on each named subset
     (e.g. rows with ids unseen in training).
 
     Example:
@@ -75,7 +83,7 @@ class History:
     """
 
     curve: list = field(default_factory=list)
-    best_epoch: int = 0
+    best_epoch: float = 0
     best_valid_auc: float = float("nan")
     test_auc: float = float("nan")
     test_logloss: float = float("nan")
@@ -199,8 +207,9 @@ def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
         subsets: Mapping[str, Any] | None = None, desc: str = "fit") -> History:
     """Train ``model`` on ``data``'s train split with Adam + BCE; early-stop on validation AUC.
 
-    After each epoch the validation AUC is measured; the weights of the best epoch are kept and
-    restored at the end, and training stops after ``patience`` epochs without improvement. The
+    The validation AUC is measured ``evals_per_epoch`` times per epoch; the weights of the best
+    evaluation are kept and restored at the end, and training stops after ``patience``
+    evaluations without improvement. The
     restored model is then scored on the test split and on each named subset of it.
 
     Args:
@@ -239,44 +248,75 @@ def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
         torch.set_num_threads(old_threads)
 
 
+class _Adam:
+    """Adam for dense parameters and (lazy) SparseAdam for those of ``sparse=True`` modules."""
+
+    def __init__(self, model: torch.nn.Module, config: TrainConfig) -> None:
+        sparse = {id(p) for m in model.modules() if getattr(m, "sparse", False) is True
+                  for p in m.parameters(recurse=False)}
+        dense = [p for p in model.parameters() if id(p) not in sparse]
+        sparse_params = [p for p in model.parameters() if id(p) in sparse]
+        self.opts = [torch.optim.Adam(dense, lr=config.lr, weight_decay=config.weight_decay)] if dense else []
+        if sparse_params:
+            self.opts.append(torch.optim.SparseAdam(sparse_params, lr=config.lr))
+
+    def zero_grad(self) -> None:
+        for o in self.opts:
+            o.zero_grad(set_to_none=True)
+
+    def step(self) -> None:
+        for o in self.opts:
+            o.step()
+
+
 def _fit(model, data, config, subsets, desc) -> History:
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    opt = _Adam(model, config)
     train_rows, valid_rows = data.splits["train"], data.splits["valid"]
     steps_per_epoch = -(-len(train_rows) // config.batch_size)
-    hist, best_state, stale = History(), None, 0
+    # evaluate after these steps of every epoch (the last one always)
+    checkpoints = {round(steps_per_epoch * (i + 1) / config.evals_per_epoch)
+                   for i in range(config.evals_per_epoch)} - {0}
+    hist, best_state, stale, stop = History(), None, 0, False
     start = time.perf_counter()
     bar = tqdm(total=config.epochs * steps_per_epoch, desc=desc, disable=not config.progress,
                leave=False, mininterval=0.5)
-    for epoch in range(1, config.epochs + 1):
-        t0 = time.perf_counter()
+    for epoch in range(config.epochs):
+        seen = 0
         model.train()
         loss_sum = torch.zeros((), dtype=torch.float64)
-        for rows in _chunks(rng.permutation(train_rows), config.batch_size):
+        for step, rows in enumerate(_chunks(rng.permutation(train_rows), config.batch_size), 1):
             batch = _batch(data, rows)
             y = torch.from_numpy(data.y[rows])  # (B,)
             loss = F.binary_cross_entropy_with_logits(model(**batch), y)  # ()
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             loss.backward()
             opt.step()
             loss_sum += loss.detach() * len(rows)
+            seen += len(rows)
             hist.steps += 1
             bar.update(1)
-        valid = evaluate(model, data, valid_rows, batch_size=config.eval_batch_size)
-        hist.curve.append({"epoch": epoch, "train_loss": float(loss_sum) / len(train_rows),
-                           "valid_auc": valid["auc"], "valid_logloss": valid["logloss"],
-                           "seconds": time.perf_counter() - t0})
-        bar.set_postfix(valid_auc=f"{valid['auc']:.4f}")
-        if not valid["auc"] <= hist.best_valid_auc:  # first epoch, or better (NaN-safe)
-            hist.best_epoch, hist.best_valid_auc, stale = epoch, valid["auc"], 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= config.patience:
-                hist.stopped_early = epoch < config.epochs
-                break
+            if step not in checkpoints:
+                continue
+            valid = evaluate(model, data, valid_rows, batch_size=config.eval_batch_size)
+            hist.curve.append({"epoch": round(epoch + step / steps_per_epoch, 4), "step": hist.steps,
+                               "train_loss": float(loss_sum) / seen, "valid_auc": valid["auc"],
+                               "valid_logloss": valid["logloss"], "seconds": time.perf_counter() - start})
+            bar.set_postfix(valid_auc=f"{valid['auc']:.4f}")
+            if not valid["auc"] <= hist.best_valid_auc:  # first evaluation, or better (NaN-safe)
+                hist.best_epoch, hist.best_valid_auc, stale = hist.curve[-1]["epoch"], valid["auc"], 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                stale += 1
+                if stale >= config.patience:
+                    stop = True
+                    break
+            model.train()
+        if stop:
+            break
     bar.close()
+    hist.stopped_early = hist.steps < config.epochs * steps_per_epoch
     if best_state is not None:
         model.load_state_dict(best_state)
     hist.train_seconds = time.perf_counter() - start

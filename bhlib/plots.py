@@ -1,0 +1,141 @@
+"""Figures of a sweep, drawn from its records: accuracy versus size, and convergence.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot's global state
+(safe under the Agg backend, in tests and on headless machines); :func:`save_figures` writes them
+all for :func:`bhlib.experiment.run_experiment`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .embeddings import METHODS
+
+__all__ = ["auc_vs_params", "convergence", "save_figures"]
+
+_MARKERS = dict(zip(METHODS, "osD^vP*"))
+
+
+def _color(method: str) -> str:
+    return f"C{list(METHODS).index(method) % 10}" if method in METHODS else "k"
+
+
+def auc_vs_params(summary: pd.DataFrame, dataset: str, *, baseline: str = "full") -> Figure:
+    """Test AUC against embedding parameters (log x), one line per method, error bars over seeds.
+
+    Each point is one target ratio; its x is the *achieved* size (mean embedding parameters of
+    the runs), so schemes that land on different sizes for the same target are drawn where they
+    really are. The baseline is a horizontal reference line at its AUC.
+
+    Args:
+        summary: the table of :func:`bhlib.experiment.summarize`.
+        dataset: which dataset to draw.
+        baseline: the method drawn as the reference line.
+
+    Example:
+        >>> s = pd.DataFrame({"dataset": "d", "method": ["full", "hash", "hash"], "ratio": [1, 10, 100],
+        ...                   "n_seeds": 2, "embedding_params": [1e4, 1e3, 1e2],
+        ...                   "auc_mean": [0.8, 0.78, 0.75], "auc_std": [0.01, 0.01, 0.02]})
+        >>> auc_vs_params(s, "d").axes[0].get_xscale()
+        'log'
+    """
+    d = summary[(summary["dataset"] == dataset) & (summary["n_seeds"] > 0)]
+    if d.empty:
+        raise ValueError(f"dataset {dataset!r} has no finished runs in the summary; "
+                         f"datasets are {sorted(summary['dataset'].unique())}")
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    for method, g in d.groupby("method", sort=False):
+        g = g.sort_values("embedding_params")
+        err = g["auc_std"].fillna(0).to_numpy()
+        if method == baseline:
+            ax.axhline(g["auc_mean"].iloc[0], color=_color(method), ls="--", lw=1,
+                       label=f"{method} ({g['embedding_params'].iloc[0]:,.0f} params)")
+            ax.axhspan(g["auc_mean"].iloc[0] - err[0], g["auc_mean"].iloc[0] + err[0],
+                       color=_color(method), alpha=0.12)
+            continue
+        ax.errorbar(g["embedding_params"], g["auc_mean"], yerr=err, label=method, capsize=3,
+                    marker=_MARKERS.get(method, "o"), color=_color(method), ms=5, lw=1.2)
+    ax.set_xscale("log")
+    ax.set_xlabel("embedding parameters (all fields, achieved)")
+    ax.set_ylabel("test AUC (mean ± std over seeds)")
+    ax.set_title(f"{dataset}: accuracy vs embedding size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def convergence(records: Sequence[dict], dataset: str, *, ratio: float | None = None,
+                baseline: str = "full") -> Figure:
+    """Validation AUC and training loss per epoch, one line per method (mean over seeds).
+
+    Args:
+        records: run records (``runs.jsonl`` lines) with a ``curve``.
+        dataset: which dataset to draw.
+        ratio: the target ratio whose runs are drawn (the baseline is always drawn); default the
+            ratio with the most methods run, the largest on ties.
+        baseline: the baseline method.
+
+    Example:
+        >>> recs = [{"dataset": "d", "method": m, "target_ratio": r, "seed": 0, "status": "ok",
+        ...          "curve": [{"epoch": e, "valid_auc": 0.7 + e / 100, "train_loss": 0.6 - e / 100}
+        ...                    for e in (1, 2, 3)]} for m, r in (("full", 1.0), ("hash", 10.0))]
+        >>> len(convergence(recs, "d").axes)
+        2
+    """
+    ok = [r for r in records if r.get("dataset") == dataset and r.get("status") == "ok" and r.get("curve")]
+    if not ok:
+        raise ValueError(f"dataset {dataset!r} has no finished runs with a curve")
+    if ratio is None:
+        counts = pd.Series([r["target_ratio"] for r in ok if r["method"] != baseline])
+        ratio = (max(counts.value_counts().items(), key=lambda kv: (kv[1], kv[0]))[0]
+                 if len(counts) else 1.0)
+    chosen = [r for r in ok if r["method"] == baseline or r["target_ratio"] == ratio]
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    axes = fig.subplots(1, 2)
+    by_method: dict[str, list] = {}
+    for r in chosen:
+        by_method.setdefault(r["method"], []).append(pd.DataFrame(r["curve"]))
+    order = [m for m in METHODS if m in by_method] + [m for m in by_method if m not in METHODS]
+    for method in order:
+        curves = pd.concat(by_method[method]).groupby("epoch")
+        mean, std = curves.mean(numeric_only=True), curves.std(numeric_only=True).fillna(0)
+        label = method if method != baseline else f"{method} (1x)"
+        for ax, col in zip(axes, ("valid_auc", "train_loss")):
+            x, y = mean.index.to_numpy(float), mean[col].to_numpy(float)
+            ax.plot(x, y, marker=_MARKERS.get(method, "o"), ms=3, color=_color(method), label=label,
+                    ls="--" if method == baseline else "-")
+            ax.fill_between(x, y - std[col].to_numpy(float), y + std[col].to_numpy(float),
+                            color=_color(method), alpha=0.12)
+    axes[0].set_ylabel("validation AUC")
+    axes[1].set_ylabel("training loss (epoch mean so far)")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"{dataset}: convergence at target {ratio:g}x (mean ± std over seeds)")
+    return fig
+
+
+def save_figures(records: Sequence[dict], summary: pd.DataFrame, out_dir: Any) -> list[Path]:
+    """Write ``auc_vs_params_<dataset>.png`` and ``convergence_<dataset>.png`` for every dataset.
+
+    Example:
+        >>> import tempfile
+        >>> save_figures([], pd.DataFrame(columns=["dataset", "n_seeds"]), tempfile.mkdtemp())
+        []
+    """
+    out, written = Path(out_dir), []
+    out.mkdir(parents=True, exist_ok=True)
+    for dataset in dict.fromkeys(summary["dataset"]):
+        if not (summary[(summary["dataset"] == dataset)]["n_seeds"] > 0).any():
+            continue
+        for name, fig in (("auc_vs_params", auc_vs_params(summary, dataset)),
+                          ("convergence", convergence(records, dataset))):
+            path = out / f"{name}_{dataset}.png"
+            fig.savefig(path, dpi=120)
+            written.append(path)
+    return written
