@@ -22,11 +22,22 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -c "import torch, bhlib; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	touch $(STAMP)
 
+# the paper's comparison: MovieLens-100K and a 10^6-id synthetic set, every scheme, 3 seeds;
+# resumable (finished runs are skipped), writes results/
 run: $(STAMP)
-	$(PY) -m bhlib.sizes
+	$(PY) -m bhlib.experiment
 
+# unit tests, doctests and every notebook under nbval (lax mode: cells marked
+# NBVAL_CHECK_OUTPUT must reproduce their committed outputs); BHLIB_QUICK=1 shortens training
 test: $(STAMP)
-	$(PY) -m pytest -q
+	BHLIB_QUICK=1 $(PY) -m pytest -q -p no:cacheprovider tests bhlib --nbval-lax --nbval-current-env notebooks
+
+# re-execute the notebooks in place (quick mode, as CI checks them)
+notebooks: $(STAMP)
+	$(PY) notebooks/execute.py
+
+bench: $(STAMP)
+	$(PY) bench/run.py
 
 sizes: $(STAMP)
 	$(PY) -m bhlib.sizes

@@ -10,6 +10,8 @@ from .embeddings import (EMBEDDINGS, METHODS, BinaryHashEmbedding, BudgetError, 
                          FullEmbedding, HashEmbedding, MultiHashEmbedding, QREmbedding, SizePlan,
                          make_embedding, plan_embedding)
 from .hashing import hash_ids
+from .model import CTRModel, ModelConfig
+from .train import TrainConfig, fit
 
 __version__ = "0.1.0"
 
@@ -18,4 +20,5 @@ __all__ = [
     "format_bits", "EmbeddingScheme", "FullEmbedding", "HashEmbedding", "MultiHashEmbedding",
     "QREmbedding", "BinaryHashEmbedding", "EMBEDDINGS", "METHODS", "BudgetError", "SizePlan",
     "make_embedding", "plan_embedding", "CollisionReport", "collision_report",
+    "CTRModel", "ModelConfig", "TrainConfig", "fit",
 ]

@@ -35,8 +35,10 @@ def size_table(num_embeddings: int = 1_000_000, embedding_dim: int = 16,
     Example:
         >>> t = size_table(1000, 8, ratios=(10,), methods=("hash", "bh-succession"),
         ...                progress=False)
-        >>> t[["method", "achieved_ratio", "rows", "ids_sharing_tuple"]].to_string(index=False)
-        '       method  achieved_ratio  rows  ids_sharing_tuple\\n         hash            10.0   100                951\\n bh-succession            15.6    64                  0'
+        >>> print(t[["method", "achieved_ratio", "rows", "ids_sharing_tuple"]].to_string(index=False))
+               method  achieved_ratio  rows  ids_sharing_tuple
+                 hash            10.0   100               1000
+        bh-succession            12.5    80                  0
     """
     unknown = [m for m in methods if m not in METHODS]
     if unknown:

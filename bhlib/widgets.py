@@ -1,0 +1,332 @@
+"""Widget builders for the teaching notebooks: thin views over :mod:`bhlib.teaching` and friends.
+
+Each builder creates its controls, wires them (``observe``) to a pure function that returns a table
+and a figure, and returns a :class:`Panel` (an ``ipywidgets.VBox``). Tables go to an ``HTML``
+widget and figures to an ``Image`` widget as PNG, so a test can build a panel without a kernel,
+move ``panel.controls[name].value`` and read ``panel.html.value`` / ``panel.image.value``.
+Bad settings (a value that is not an integer, a ratio a scheme cannot reach) are shown as a
+message in the panel, never raised into the notebook.
+
+The ideas on show are those of Yan et al., *Binary Code based Hash Embedding for Web-scale
+Applications*, CIKM 2021 (arXiv 2109.02471).
+"""
+from __future__ import annotations
+
+import html as _html
+from contextlib import contextmanager
+from typing import Any, Callable
+
+import ipywidgets as widgets
+import pandas as pd
+
+from . import budgets, reports, teaching, uniqueness, viz
+from .codes import table_rows
+from .embeddings import METHODS
+
+__all__ = ["Panel", "table_html", "codes_widget", "blocks_widget", "uniqueness_widget",
+           "budget_widget", "results_widget", "curves_widget"]
+
+_STYLE = {"description_width": "120px"}
+_WIDE = widgets.Layout(width="480px")
+RATIOS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 100_000)
+
+
+def table_html(table: pd.DataFrame, *, index: bool = False) -> str:
+    """A DataFrame as a compact HTML table (what the panels show).
+
+    Example:
+        >>> table_html(pd.DataFrame({"a": [1]}))[:6]
+        '<table'
+    """
+    return table.to_html(index=index, border=0, na_rep="-", classes="bhlib-table").replace(
+        'class="dataframe bhlib-table"',
+        'class="bhlib-table" style="border-collapse:collapse;font-family:monospace;'
+        'font-size:12px;text-align:right"')
+
+
+class Panel(widgets.VBox):
+    """Controls, then an HTML part and a figure, re-rendered whenever a control's value changes.
+
+    Args:
+        controls: name -> value widget; ``panel.controls`` keeps them for tests.
+        render: ``render(values) -> (html, figure or None)`` with ``values`` the controls' values.
+        title: a line of HTML above the controls.
+        adjust: ``adjust(name, new_value)``, called when control ``name`` changes and before the
+            panel renders, to keep other controls consistent (bounds, presets); the panel renders
+            once after all the changes it causes.
+
+    Example:
+        >>> p = Panel({"n": widgets.IntSlider(3)}, lambda v: (f"<b>{v['n'] ** 2}</b>", None))
+        >>> p.controls["n"].value = 4
+        >>> p.html.value
+        '<b>16</b>'
+    """
+
+    def __init__(self, controls: dict[str, widgets.ValueWidget],
+                 render: Callable[[dict[str, Any]], tuple[str, Any]], *, title: str = "",
+                 adjust: Callable[[str, Any], None] | None = None) -> None:
+        self.controls = controls
+        self.render = render
+        self.adjust = adjust
+        self.html = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        self._held = False
+        super().__init__([widgets.HTML(title), *controls.values(), self.html, self.image])
+        for name, c in controls.items():
+            c.observe(lambda change, name=name: self._changed(name, change["new"]), names="value")
+        self.refresh()
+
+    def _changed(self, name: str, new: Any) -> None:
+        with self.hold():
+            if self.adjust is not None:
+                self.adjust(name, new)
+
+    def values(self) -> dict[str, Any]:
+        """The current value of every control."""
+        return {k: c.value for k, c in self.controls.items()}
+
+    @contextmanager
+    def hold(self):
+        """Change several controls, render once at the end."""
+        held, self._held = self._held, True
+        try:
+            yield
+        finally:
+            self._held = held
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Render the current values into ``html`` and ``image``."""
+        if self._held:
+            return
+        try:
+            text, fig = self.render(self.values())
+        except (ValueError, TypeError) as err:
+            text, fig = f'<p style="color:#b00020">{_html.escape(str(err))}</p>', None
+        self.html.value = text
+        self.image.value = viz.figure_png(fig) if fig is not None else b""
+        self.image.layout.display = None if fig is not None else "none"
+
+
+def codes_widget(value: str = "alice", *, field: str | None = "user_id", num_bits: int = 16,
+                 fields: tuple = (None, "user_id", "item_id", "zip_code")) -> Panel:
+    """Type a value, pick its field and ``num_bits``: see its hash ID and binary code.
+
+    Example:
+        >>> p = codes_widget("alice", field="user_id", num_bits=8)
+        >>> p.controls["num_bits"].value = 4
+        >>> "bits" in p.html.value
+        True
+    """
+    controls = {
+        "value": widgets.Text(value=value, description="value", style=_STYLE,
+                              continuous_update=False),
+        "kind": widgets.ToggleButtons(options=["string", "integer"], description="hash it as",
+                                      style=_STYLE),
+        "field": widgets.Dropdown(options=[("(no field)", None)] + [(f, f) for f in fields
+                                                                    if f is not None],
+                                  value=field, description="field (salt)", style=_STYLE),
+        "num_bits": widgets.IntSlider(value=num_bits, min=1, max=63, description="num_bits",
+                                      style=_STYLE, layout=_WIDE, continuous_update=False),
+    }
+
+    def render(v):
+        raw = v["value"]
+        if v["kind"] == "integer":
+            try:
+                raw = int(raw)
+            except ValueError:
+                raise ValueError(f"value {raw!r} is not an integer; choose 'string'") from None
+        t = teaching.hash_table([raw], num_bits=v["num_bits"], field=v["field"])
+        code = int(t["code"][0])
+        fig = viz.bit_grid(code, v["num_bits"], block_bits=v["num_bits"],
+                           title=f"{raw!r} (field {v['field']}) -> code {code}")
+        return table_html(t.T.rename(columns={0: ""}), index=True), fig
+
+    return Panel(controls, render, title="<b>From a raw value to a binary code</b>")
+
+
+def blocks_widget(value: int = 214, *, num_bits: int = 8, max_bits: int = 24) -> Panel:
+    """Pick a strategy, a block size and an id: see the bit grid, each block's value and row.
+
+    Example:
+        >>> p = blocks_widget(214, num_bits=8)
+        >>> p.controls["strategy"].value = "skip"
+        >>> p.controls["size_by"].value = "num_blocks"
+        >>> p.controls["size"].value = 2
+        >>> "<td>25</td>" in p.html.value  # rows 14 and 25, see bhlib.bh_indices
+        True
+    """
+    controls = {
+        "num_bits": widgets.IntSlider(value=num_bits, min=1, max=max_bits, description="num_bits",
+                                      style=_STYLE, layout=_WIDE, continuous_update=False),
+        "value": widgets.BoundedIntText(value=value, min=0, max=(1 << num_bits) - 1,
+                                        description="id", style=_STYLE),
+        "strategy": widgets.ToggleButtons(options=["succession", "skip"], description="strategy",
+                                          style=_STYLE),
+        "size_by": widgets.ToggleButtons(options=["block_bits", "num_blocks"],
+                                         description="sized by", style=_STYLE),
+        "size": widgets.IntSlider(value=min(4, num_bits), min=1, max=num_bits, description="size",
+                                  style=_STYLE, layout=_WIDE, continuous_update=False),
+        "layout": widgets.ToggleButtons(options=["offset", "shared"], description="layout",
+                                        style=_STYLE),
+    }
+
+    def render(v):
+        n = v["num_bits"]
+        spec = {"strategy": v["strategy"], v["size_by"]: v["size"]}
+        t = teaching.block_table(v["value"], n, layout=v["layout"], **spec)
+        rows = table_rows(n, layout=v["layout"], **spec)
+        summary = (f"<p>{len(t)} blocks of {'/'.join(str(len(p.split())) for p in t['positions'])}"
+                   f" bits; table rows: <b>{rows:,}</b> ({v['layout']} layout) instead of "
+                   f"2<sup>{n}</sup> = {1 << n:,} (ratio {(1 << n) / rows:,.1f}x); "
+                   f"index tuple: <b>{tuple(t['row'])}</b></p>")
+        return summary + table_html(t), viz.bit_grid(v["value"], n, **spec)
+
+    def adjust(name, new):
+        if name == "num_bits":  # shrinking num_bits clamps the id and the block size
+            controls["value"].max = (1 << new) - 1
+            controls["size"].max = new
+
+    return Panel(controls, render, title="<b>Code block strategies</b>", adjust=adjust)
+
+
+def uniqueness_widget(vocabularies: dict[str, int] | None = None, *, embedding_dim: int = 16,
+                      ratio: int = 10, methods: tuple = tuple(METHODS)) -> Panel:
+    """A compression-ratio slider: every method at equal memory, and which ids share what.
+
+    Example:
+        >>> p = uniqueness_widget({"toy": 1000}, ratio=10, methods=("hash", "bh-succession"))
+        >>> p.controls["ratio"].value = 100
+        >>> "num_buckets=10" in p.html.value
+        True
+    """
+    vocabularies = vocabularies or {"MovieLens items": 1682, "MovieLens users": 943}
+    controls = {
+        "vocabulary": widgets.Dropdown(options=[(f"{k} ({v:,} ids)", v)
+                                                for k, v in vocabularies.items()],
+                                       description="vocabulary", style=_STYLE, layout=_WIDE),
+        "ratio": widgets.SelectionSlider(options=list(RATIOS), value=ratio,
+                                         description="target ratio", style=_STYLE, layout=_WIDE,
+                                         continuous_update=False),
+    }
+
+    def render(v):
+        t = uniqueness.collision_table(v["vocabulary"], embedding_dim, v["ratio"], methods)
+        title = f"{v['vocabulary']:,} ids at {v['ratio']:,}x (D = {embedding_dim})"
+        return table_html(t), viz.collision_figure(t, title=title)
+
+    return Panel(controls, render, title="<b>Uniqueness at equal memory</b>")
+
+
+def budget_widget(num_embeddings: int = 10**9, *, embedding_dim: int = 64,
+                  device: str = "phone app (50 MB)", methods: tuple = tuple(METHODS)) -> Panel:
+    """Vocabulary, dimension, memory budget (or a device): each method's configuration and bytes.
+
+    Example:
+        >>> p = budget_widget(10**6, embedding_dim=16, device="wearable (2 MB)")
+        >>> p.controls["device"].value = budgets.DEVICES["datacenter GPU (80 GB)"]
+        >>> p.controls["budget"].value
+        80000000000.0
+    """
+    controls = {
+        "vocabulary": widgets.FloatLogSlider(value=num_embeddings, base=10, min=2, max=11,
+                                             step=0.5, description="vocabulary V", style=_STYLE,
+                                             layout=_WIDE, readout_format=".3g",
+                                             continuous_update=False),
+        "dim": widgets.Dropdown(options=[4, 8, 16, 32, 64, 128, 256], value=embedding_dim,
+                                description="dim D", style=_STYLE),
+        "device": widgets.Dropdown(options=[(k, b) for k, b in budgets.DEVICES.items()]
+                                   + [("custom", None)], value=budgets.DEVICES[device],
+                                   description="device", style=_STYLE, layout=_WIDE),
+        "budget": widgets.FloatLogSlider(value=budgets.DEVICES[device], base=10, min=3, max=12,
+                                         step=0.1, description="budget (bytes)", style=_STYLE,
+                                         layout=_WIDE, readout_format=".3g",
+                                         continuous_update=False),
+        "optimizer": widgets.Dropdown(options=[("none (inference)", None), ("SGD", "sgd"),
+                                               ("Adagrad", "adagrad"), ("Adam", "adam")],
+                                      value="adam", description="optimizer", style=_STYLE),
+    }
+
+    def render(v):
+        v_ids = int(round(v["vocabulary"]))
+        t = budgets.budget_table(v_ids, v["dim"], v["budget"], optimizer=v["optimizer"],
+                                 methods=methods)
+        full = v_ids * v["dim"] * budgets.bytes_per_parameter(v["optimizer"])
+        head = (f"<p>V = {v_ids:,} ids, D = {v['dim']}: the full table is "
+                f"{budgets.format_bytes(full)} to train; budget "
+                f"{budgets.format_bytes(v['budget'])}</p>")
+        shown = t[["method", "fits", "config", "rows", "memory", "ratio"]]
+        return head + table_html(shown), viz.memory_figure(t, v["budget"])
+
+    def adjust(name, new):
+        if name == "device" and new is not None:  # a preset sets the budget
+            controls["budget"].value = new
+        elif name == "budget" and controls["device"].value not in (None, new):
+            controls["device"].value = None  # a budget of one's own: "custom"
+
+    return Panel(controls, render, title="<b>Memory budgets, from a server to a phone</b>",
+                 adjust=adjust)
+
+
+def results_widget(summary: pd.DataFrame, *, baseline: str = "full") -> Panel:
+    """A sweep's summary: pick the dataset and the measure, see the grid and AUC against size.
+
+    Example:
+        >>> s = pd.DataFrame({"dataset": "d", "method": ["full", "hash"], "ratio": [1.0, 10.0],
+        ...     "n_seeds": 1, "embedding_params": [1e4, 1e3], "auc_mean": [0.8, 0.77],
+        ...     "auc_std": 0.0, "logloss_mean": [0.5, 0.52], "retained_auc": [1.0, 0.9625],
+        ...     "retained_lift": [1.0, 0.9]})
+        >>> p = results_widget(s)
+        >>> p.controls["measure"].value = "retained_lift"
+        >>> "0.9" in p.html.value
+        True
+    """
+    from .plots import auc_vs_params
+    measures = [("AUC", "auc_mean"), ("logloss", "logloss_mean"), ("AUC / full", "retained_auc"),
+                ("lift / full", "retained_lift")]
+    controls = {
+        "dataset": widgets.Dropdown(options=list(dict.fromkeys(summary["dataset"])),
+                                    description="dataset", style=_STYLE),
+        "measure": widgets.ToggleButtons(options=measures, description="measure", style=_STYLE),
+    }
+
+    def render(v):
+        grid = reports.measure_table(summary, v["dataset"], v["measure"])
+        return table_html(grid, index=True), auc_vs_params(summary, v["dataset"], baseline=baseline)
+
+    return Panel(controls, render, title="<b>Accuracy versus size</b>")
+
+
+def curves_widget(records: list, dataset: str, *, baseline: str = "full") -> Panel:
+    """Training curves of a sweep: pick the target ratio and the methods to compare.
+
+    Example:
+        >>> recs = [{"dataset": "d", "method": m, "target_ratio": r, "seed": 0, "status": "ok",
+        ...          "curve": [{"epoch": e, "valid_auc": 0.7 + e / 100, "train_loss": 0.6 - e / 100}
+        ...                    for e in (1, 2)]} for m, r in (("full", 1.0), ("hash", 10.0))]
+        >>> p = curves_widget(recs, "d")
+        >>> p.controls["methods"].value = ("full",)
+        >>> "hash" in p.html.value
+        False
+    """
+    from .plots import convergence
+    ok = [r for r in records if r.get("dataset") == dataset and r.get("status") == "ok"]
+    ratios = sorted({float(r["target_ratio"]) for r in ok if r["method"] != baseline})
+    methods = list(dict.fromkeys(r["method"] for r in ok))
+    controls = {
+        "ratio": widgets.Dropdown(options=[(f"{x:g}x", x) for x in ratios] or [("1x", 1.0)],
+                                  description="target ratio", style=_STYLE),
+        "methods": widgets.SelectMultiple(options=methods, value=tuple(methods),
+                                          description="methods", style=_STYLE,
+                                          rows=min(7, max(2, len(methods)))),
+    }
+
+    def render(v):
+        chosen = [r for r in ok if r["method"] in v["methods"]]
+        if not chosen:
+            raise ValueError("select at least one method")
+        table = reports.curve_table(chosen, dataset, ratio=v["ratio"], baseline=baseline)
+        return table_html(table), convergence(chosen, dataset, ratio=v["ratio"], baseline=baseline)
+
+    return Panel(controls, render, title=f"<b>Convergence on {_html.escape(dataset)}</b>")

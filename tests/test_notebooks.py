@@ -1,0 +1,63 @@
+"""The teaching notebooks keep their contract: executed, python3, quick-mode parameters, checked
+facts, a widget, a Summary and Exercises (reads the .ipynb files; nbval re-runs them)."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NAMES = ["01_raw_ids_to_binary_codes", "02_code_block_strategies", "03_uniqueness_and_collisions",
+         "04_memory_budgets", "05_accuracy_vs_size", "06_convergence_and_unseen_ids"]
+CHECK = "# NBVAL_CHECK_OUTPUT"
+
+
+def load(name):
+    return json.loads((NOTEBOOKS / f"{name}.ipynb").read_text())
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def test_the_six_notebooks_exist():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_contract(name):
+    nb = load(name)
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    cells = nb["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    md = "\n".join(source(c) for c in cells if c["cell_type"] == "markdown")
+    # committed executed, top to bottom, in one session
+    counts = [c["execution_count"] for c in code]
+    assert None not in counts and counts == sorted(counts), "re-run notebooks/execute.py"
+    # a parameters cell reading the quick-mode switch comes first
+    assert "parameters" in code[0]["metadata"].get("tags", [])
+    assert 'os.environ.get("BHLIB_QUICK"' in source(code[0])
+    # motivation citing the paper, a Summary and Exercises
+    assert "2109.02471" in source(cells[0])
+    assert "## Summary" in md and "## Exercises" in md
+    # at least one "try it" widget from bhlib.widgets
+    assert any("widgets." in source(c) and "_widget(" in source(c) for c in code)
+    # notebooks import the library and hold little logic
+    assert all(len(source(c).splitlines()) <= 10 for c in code)
+    assert not any(source(c).lstrip().startswith(("def ", "class ")) for c in code)
+    checked = [c for c in code if source(c).startswith(CHECK)]
+    assert checked, "teaching facts must be checked by nbval"
+    for c in checked:  # checked cells: deterministic text, no widget, no progress bars
+        assert c["outputs"], source(c)
+        for out in c["outputs"]:
+            assert out.get("name") != "stderr", source(c)
+            assert "application/vnd.jupyter.widget-view+json" not in out.get("data", {})
+            assert "image/png" not in out.get("data", {})
+
+
+def test_execute_script_selects_notebooks():
+    spec = importlib.util.spec_from_file_location("nb_execute", NOTEBOOKS / "execute.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    with pytest.raises(SystemExit):
+        mod.main(["99"])  # no such notebook: a clear error, nothing executed

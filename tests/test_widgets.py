@@ -1,0 +1,257 @@
+"""Every widget builder, built headless: move each control across its range and read the panel.
+
+The panels render into an ``HTML`` widget and an ``Image`` widget, so no kernel is needed: a test
+sets ``panel.controls[name].value`` and reads ``panel.html.value`` / ``panel.image.value``.
+"""
+import html
+
+import numpy as np
+import pytest
+
+import bhlib
+from bhlib import budgets, teaching, uniqueness, widgets
+
+from . import reference
+
+PNG = b"\x89PNG"
+
+
+def sweep(control, most=25):
+    """Values across a control's range: every option; a slider's every step, or ``most`` evenly
+    spaced steps including both ends when it has more (rendering a figure takes ~0.1 s)."""
+    if hasattr(control, "options"):
+        opts = control.options
+        return [o[1] if isinstance(o, tuple) else o for o in opts]
+    if control.__class__.__name__ == "FloatLogSlider":
+        steps = np.arange(control.min, control.max + control.step / 2, control.step)
+    else:
+        steps = np.arange(control.min, control.max + 1)
+    if len(steps) > most:
+        steps = steps[np.unique(np.linspace(0, len(steps) - 1, most).round().astype(int))]
+    if control.__class__.__name__ == "FloatLogSlider":
+        return [float(control.base ** e) for e in steps]
+    return [int(s) for s in steps]
+
+
+def count_renders(panel):
+    calls = []
+    render = panel.render
+
+    def counted(values):
+        calls.append(dict(values))
+        return render(values)
+
+    panel.render = counted
+    return calls
+
+
+def test_every_builder_returns_a_panel_with_controls():
+    recs, summary = two_dataset_summary()
+    for build in (widgets.codes_widget, widgets.blocks_widget, widgets.budget_widget,
+                  lambda: widgets.uniqueness_widget({"toy": 1000}),
+                  lambda: widgets.results_widget(summary),
+                  lambda: widgets.curves_widget(recs, "d")):
+        p = build()
+        assert isinstance(p, widgets.Panel) and isinstance(p, widgets.widgets.VBox)
+        assert p.controls and all(c in p.children for c in p.controls.values())
+        assert p.html.value and p.image.value[:4] == PNG
+
+
+# ---------------------------------------------------------------- codes_widget
+def test_codes_widget_num_bits_across_its_range():
+    p = widgets.codes_widget("alice", field="user_id", num_bits=16)
+    h = int(bhlib.hash_ids(["alice"], field="user_id")[0])
+    seen, values = set(), sweep(p.controls["num_bits"])
+    assert values[0] == 1 and values[-1] == 63
+    for n in values:
+        p.controls["num_bits"].value = n
+        code = h % 2**n
+        assert f"<td>{bin(h)[2:].zfill(63)[-n:]}</td>" in p.html.value
+        assert f"<td>{code}</td>" in p.html.value and f"<td>{h}</td>" in p.html.value
+        assert p.image.value[:4] == PNG
+        seen.add(p.html.value)
+    assert len(seen) == len(values)
+
+
+def test_codes_widget_field_kind_and_value():
+    p = widgets.codes_widget("alice", field="user_id", num_bits=20)
+    ids = set()
+    for field in sweep(p.controls["field"]):
+        p.controls["field"].value = field
+        h = int(bhlib.hash_ids(["alice"], field=field)[0])
+        assert f"<td>{h}</td>" in p.html.value
+        ids.add(h)
+    assert len(ids) == len(p.controls["field"].options)
+    p.controls["field"].value = None
+    for kind in sweep(p.controls["kind"]):
+        p.controls["kind"].value = kind
+        p.controls["value"].value = "42"
+        expected = 42 if kind == "integer" else "42"
+        assert f"<td>{int(bhlib.hash_ids([expected])[0])}</td>" in p.html.value
+    p.controls["kind"].value = "integer"
+    p.controls["value"].value = "forty-two"
+    assert "not an integer" in p.html.value and p.image.layout.display == "none"
+    p.controls["value"].value = "7"
+    assert p.image.layout.display is None and p.image.value[:4] == PNG
+
+
+# ---------------------------------------------------------------- blocks_widget
+def test_blocks_widget_strategies_sizes_layouts():
+    p = widgets.blocks_widget(214, num_bits=8)
+    c = p.controls
+    for strategy in sweep(c["strategy"]):
+        c["strategy"].value = strategy
+        for size_by in sweep(c["size_by"]):
+            c["size_by"].value = size_by
+            for layout in sweep(c["layout"]):
+                c["layout"].value = layout
+                for size in sweep(c["size"]):
+                    c["size"].value = size
+                    spec = {size_by: size}
+                    ref = reference.indices(214, 8, strategy, spec.get("block_bits"),
+                                            spec.get("num_blocks"), layout)
+                    assert f"index tuple: <b>{tuple(ref)}</b>" in p.html.value
+                    rows = bhlib.table_rows(8, strategy=strategy, layout=layout, **spec)
+                    assert f"table rows: <b>{rows:,}</b>" in p.html.value
+
+
+def test_blocks_widget_num_bits_clamps_and_renders_once():
+    p = widgets.blocks_widget(214, num_bits=8)
+    c = p.controls
+    c["size"].value = 8
+    calls = count_renders(p)
+    for n in reversed(sweep(c["num_bits"])):
+        c["value"].value = c["value"].max  # the largest id of the current code length
+        calls.clear()
+        c["num_bits"].value = n
+        assert len(calls) == 1, "one change of num_bits renders once"
+        assert c["value"].max == 2**n - 1 and c["value"].value <= 2**n - 1
+        assert c["size"].max == n and c["size"].value <= n
+        spec = {c["size_by"].value: c["size"].value}
+        ref = reference.indices(c["value"].value, n, c["strategy"].value,
+                                spec.get("block_bits"), spec.get("num_blocks"))
+        assert f"index tuple: <b>{tuple(ref)}</b>" in p.html.value
+
+
+def test_blocks_widget_value_across_a_range():
+    p = widgets.blocks_widget(0, num_bits=6)
+    p.controls["size"].value = 2
+    for v in [*range(0, 64, 5), 63]:
+        p.controls["value"].value = v
+        t = teaching.block_table(v, 6, strategy="succession", block_bits=2)
+        assert widgets.table_html(t) in p.html.value
+
+
+# ---------------------------------------------------------------- uniqueness_widget
+def test_uniqueness_widget_ratio_across_its_range():
+    vocabs = {"toy": 1000, "users": 943}
+    p = widgets.uniqueness_widget(vocabs, embedding_dim=8, methods=("hash", "qr", "bh-succession"))
+    for V in sweep(p.controls["vocabulary"]):
+        p.controls["vocabulary"].value = V
+        for ratio in sweep(p.controls["ratio"]):
+            p.controls["ratio"].value = ratio
+            t = uniqueness.collision_table(V, 8, ratio, ("hash", "qr", "bh-succession"))
+            assert p.html.value == widgets.table_html(t)
+            buckets = V * 8 // ratio // 8
+            if buckets >= 1:  # the hash row follows the slider
+                assert f"num_buckets={buckets}<" in p.html.value
+            qr_max = V / min(-(-V // r) + r for r in range(1, V + 1))
+            assert ("unreachable" in p.html.value) == (ratio > qr_max or buckets < 1)
+            assert p.image.value[:4] == PNG
+
+
+# ---------------------------------------------------------------- budget_widget
+def test_budget_widget_devices_set_the_budget():
+    p = widgets.budget_widget(10**9, embedding_dim=64, device="phone app (50 MB)")
+    for device in sweep(p.controls["device"]):
+        p.controls["device"].value = device
+        if device is None:
+            continue
+        assert p.controls["budget"].value == device
+        assert f"budget {budgets.format_bytes(device)}" in p.html.value
+        t = budgets.budget_table(10**9, 64, device)
+        assert widgets.table_html(t[["method", "fits", "config", "rows", "memory", "ratio"]]) \
+            in p.html.value
+
+
+def test_budget_widget_budget_slider_goes_custom():
+    p = widgets.budget_widget(10**6, embedding_dim=16, device="laptop (4 GB)")
+    calls = count_renders(p)
+    for budget in sweep(p.controls["budget"]):
+        calls.clear()
+        p.controls["budget"].value = budget
+        assert len(calls) <= 1
+        assert p.controls["device"].value in (None, budget)
+        assert f"budget {budgets.format_bytes(p.controls['budget'].value)}" in p.html.value
+    assert p.controls["device"].value is None
+
+
+def test_budget_widget_vocabulary_dim_optimizer():
+    p = widgets.budget_widget(10**6, embedding_dim=16, device="wearable (2 MB)")
+    for V in sweep(p.controls["vocabulary"]):
+        p.controls["vocabulary"].value = V
+        v = int(round(V))
+        assert f"V = {v:,} ids" in p.html.value
+    for d in sweep(p.controls["dim"]):
+        p.controls["dim"].value = d
+        assert f"D = {d}:" in p.html.value
+    for opt in sweep(p.controls["optimizer"]):
+        p.controls["optimizer"].value = opt
+        full = budgets.format_bytes(v * p.controls["dim"].value * budgets.bytes_per_parameter(opt))
+        assert f"the full table is {html.escape(full)} to train" in p.html.value
+
+
+def test_panel_shows_errors_instead_of_raising():
+    def render(v):
+        raise ValueError(f"bad <{v['n']}>")
+
+    p = widgets.Panel({"n": widgets.widgets.IntSlider(1)}, render)
+    assert "bad &lt;1&gt;" in p.html.value and p.image.layout.display == "none"
+    p.controls["n"].value = 2
+    assert "bad &lt;2&gt;" in p.html.value
+
+
+# ---------------------------------------------------------------- results_widget / curves_widget
+def two_dataset_summary():
+    from bhlib.experiment import summarize
+
+    from .test_reports import fake_records
+    recs = fake_records() + [{**r, "dataset": "e", "test_auc": r["test_auc"] - 0.1}
+                             for r in fake_records() if r["status"] == "ok"]
+    return recs, summarize(recs)
+
+
+def test_results_widget_datasets_and_measures():
+    from bhlib import reports
+    _, summary = two_dataset_summary()
+    p = widgets.results_widget(summary)
+    seen = set()
+    for dataset in sweep(p.controls["dataset"]):
+        p.controls["dataset"].value = dataset
+        for measure in sweep(p.controls["measure"]):
+            p.controls["measure"].value = measure
+            grid = reports.measure_table(summary, dataset, measure)
+            assert p.html.value == widgets.table_html(grid, index=True)
+            assert p.image.value[:4] == PNG
+            seen.add(p.html.value)
+    assert len(seen) == 2 * 4
+
+
+def test_curves_widget_ratio_and_methods():
+    from bhlib import reports
+    recs, _ = two_dataset_summary()
+    p = widgets.curves_widget(recs, "d")
+    assert sweep(p.controls["ratio"]) == [10.0, 30.0]
+    methods = sweep(p.controls["methods"])
+    assert methods == ["full", "hash", "bh-succession"]
+    for ratio in sweep(p.controls["ratio"]):
+        p.controls["ratio"].value = ratio
+        for k in range(1, len(methods) + 1):
+            chosen = tuple(methods[:k])
+            p.controls["methods"].value = chosen
+            expected = reports.curve_table([r for r in recs if r["method"] in chosen
+                                            and r["dataset"] == "d"], "d", ratio=ratio)
+            assert p.html.value == widgets.table_html(expected)
+            assert p.image.value[:4] == PNG
+    p.controls["methods"].value = ()
+    assert "select at least one method" in p.html.value and p.image.layout.display == "none"
