@@ -37,7 +37,7 @@ notebooks: $(STAMP)
 	$(PY) notebooks/execute.py
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 sizes: $(STAMP)
 	$(PY) -m bhlib.sizes

@@ -154,3 +154,37 @@ def test_large_input_runs_vectorized():
     out = bh_indices(ids, num_bits=40, strategy="skip", num_blocks=5)
     sample = ids[:50].tolist()
     assert out[:50].tolist() == [reference.indices(v, 40, "skip", None, 5) for v in sample]
+
+
+@settings(max_examples=100, deadline=None)
+@given(configs(max_bits=30), st.data())
+def test_int32_out_and_unvalidated_paths_agree_with_default(cfg, data):
+    n = cfg["num_bits"]
+    ids = torch.tensor(data.draw(st.lists(st.integers(0, 2**n - 1), min_size=1, max_size=300)))
+    ref = bh_indices(ids, **cfg)
+    assert torch.equal(bh_indices(ids, **cfg, dtype=torch.int32).long(), ref)
+    assert torch.equal(bh_indices(ids, **cfg, validate=False), ref)
+    buf = torch.empty_like(ref)
+    assert bh_indices(ids, **cfg, out=buf) is buf and torch.equal(buf, ref)
+
+
+def test_chunked_path_matches_reference_across_chunk_boundaries():
+    from bhlib.codes import _CHUNK
+    ids = torch.randint(0, 2**33, (2 * _CHUNK + 17,))
+    for strategy in STRATS:
+        out = bh_indices(ids, num_bits=33, strategy=strategy, block_bits=7)
+        for i in (0, _CHUNK - 1, _CHUNK, 2 * _CHUNK + 16):
+            assert out[i].tolist() == reference.indices(int(ids[i]), 33, strategy, 7)
+
+
+def test_dtype_and_out_errors():
+    kw = {"num_bits": 8, "strategy": "succession", "block_bits": 4}
+    with pytest.raises(ValueError, match="dtype must be torch.int64 or torch.int32"):
+        bh_indices(torch.tensor([1]), **kw, dtype=torch.int16)
+    with pytest.raises(ValueError, match="out must be a contiguous"):
+        bh_indices(torch.tensor([1]), **kw, out=torch.empty(1, 3, dtype=torch.int64))
+    with pytest.raises(TypeError, match="out must be a torch.Tensor"):
+        bh_indices(torch.tensor([1]), **kw, out=np.zeros((1, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match="cannot hold indices"):
+        bh_indices(torch.tensor([1]), num_bits=40, strategy="succession", block_bits=32,
+                   dtype=torch.int32)

@@ -173,10 +173,12 @@ class BinaryHashEmbedding(EmbeddingScheme):
         return t.to(device=self.weight.device, dtype=torch.int64)
 
     def _indices(self, ids: torch.Tensor) -> torch.Tensor:
+        # ids come from check_ids: dense ids < num_embeddings <= 2**num_bits, or hash codes masked
+        # to num_bits bits; bh_indices need not check them a second time
         codes = self._hash(ids) if self.hash_inputs else ids
         return bh_indices(codes, num_bits=self.num_bits, strategy=self.strategy,
                           block_bits=self.block_bits, num_blocks=self.num_blocks,
-                          layout=self.layout)  # (..., K)
+                          layout=self.layout, validate=False)  # (..., K)
 
     def forward_values(self, values: Any) -> torch.Tensor:
         """Hash mode: embed raw values (ints, strings or bytes) via :func:`bhlib.hash_ids`.

@@ -1,0 +1,262 @@
+"""`make bench`: BH's speed and memory against the baselines and the hardware limit (issue 5).
+
+Four sections, each in its own file, all timed interleaved with medians of repeats:
+
+1. :mod:`index_gen` — index generation (ids/s) beside a copy of the same bytes (bandwidth bound);
+2. :mod:`train_step` — forward + backward + optimizer step per scheme at several ``V``;
+3. :mod:`memory` — peak resident memory of a short training run, one child process per scheme;
+4. :mod:`ctr` — end-to-end CTR training throughput on the synthetic dataset.
+
+Writes ``results/bench.json`` (machine, settings, every row, ``summary``) and
+``results/bench.md`` (the tables as markdown) and prints the tables, the summary table last.
+
+Usage::
+
+    python bench/run.py            # full sizes (~2.5 min on an idle 2-core machine)
+    python bench/run.py --quick    # smaller sizes (~1 min)
+    python bench/run.py --smoke    # tiny sizes, for the smoke test (seconds)
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bhlib from a plain checkout too
+
+import torch  # noqa: E402
+
+from common import format_table, load_average, machine_info, thread_counts  # noqa: E402
+from ctr import run_ctr  # noqa: E402
+from index_gen import run_index_gen  # noqa: E402
+from memory import run_memory  # noqa: E402
+from train_step import run_train_step  # noqa: E402
+
+SECTIONS = ("index", "step", "memory", "ctr")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Sizes of one benchmark run (one preset per command-line mode)."""
+
+    num_ids: int = 10_000_000                    # ids per index-generation call
+    vocabs: tuple = (10**5, 10**6, 10**7)        # V of the training-step section
+    memory_vocab: int = 10**7                    # V of the memory section
+    ctr_rows: int = 200_000                      # synthetic rows of the CTR section
+    ctr_vocabs: tuple = (10**6, 10**5, 10**4, 10**3, 100, 10)  # its field vocabularies
+    ratio: int = 1000                            # compression of the compressed schemes
+    ctr_ratio: int = 100                         # compression of the CTR section's big fields
+    repeats: int = 5                             # timed repeats per quantity (median kept)
+    ctr_repeats: int = 3                         # one-epoch fits per CTR method
+    compile: bool = True                         # also time a torch.compile'd formula (seconds)
+
+
+PRESETS = {
+    "full": BenchConfig(),
+    "quick": BenchConfig(num_ids=10**6, vocabs=(10**5, 10**6), memory_vocab=10**6,
+                         ctr_rows=50_000, repeats=3, ctr_repeats=1),
+    "smoke": BenchConfig(num_ids=20_000, vocabs=(2_000,), memory_vocab=20_000, ctr_rows=3_000,
+                         ctr_vocabs=(5_000, 100, 10), ratio=10, ctr_ratio=4, repeats=2,
+                         ctr_repeats=1, compile=False),
+}
+
+
+def summarize(res: dict) -> dict:
+    """The headline numbers and the issue's goals."""
+    out: dict = {}
+    idx = [r for r in res.get("index_gen", {}).get("rows", []) if r["kind"] == "bh"]
+    if idx:
+        best = max(idx, key=lambda r: r["fraction"])
+        fresh = max((r for r in idx if r["output"] == "fresh"), key=lambda r: r["fraction"])
+        out["index_gen_fraction_of_bandwidth"] = best["fraction"]
+        out["index_gen_best"] = {k: best[k] for k in ("name", "threads", "ids_per_s", "fraction")}
+        out["index_gen_fraction_fresh_output"] = fresh["fraction"]
+        out["goal_index_gen_half_bandwidth"] = best["fraction"] >= 0.5
+        comp = [r for r in res["index_gen"]["rows"] if r["kind"] == "compiled"]
+        if comp:
+            out["index_gen_fraction_torch_compile"] = max(r["fraction"] for r in comp)
+    step = res.get("train_step", {}).get("bh_over_full", {})
+    if step:
+        worst: dict = {}
+        for ratios in step.values():
+            for v, r in ratios.items():
+                worst[v] = max(worst.get(v, 0.0), r)
+        out["bh_over_full_step_time"] = worst
+        out["bh_over_full_step_time_by_threads"] = step
+        out["goal_bh_step_at_most_full"] = all(r <= 1.0 for r in worst.values())
+    mem = res.get("memory", {})
+    if mem.get("full_over_bh_peak"):
+        out["memory_full_over_bh_peak_rss"] = mem["full_over_bh_peak"]
+        out["memory_full_over_bh_scheme_bytes"] = mem["full_over_bh_scheme_bytes"]
+        out["memory_full_over_bh_expected"] = mem["full_over_bh_expected"]
+    ctr = res.get("ctr", {})
+    if ctr.get("available"):
+        sps = {r["method"]: r["samples_per_s"] for r in ctr["rows"] if "samples_per_s" in r}
+        if "bh-succession" in sps and "full" in sps:
+            out["ctr_bh_over_full_throughput"] = sps["bh-succession"] / sps["full"]
+    elif ctr:
+        out["ctr"] = f"not measured: {ctr.get('reason')}"
+    return out
+
+
+def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
+    """``(title, table)`` per section, the summary last."""
+    out = []
+    idx = res.get("index_gen")
+    if idx:
+        ths = sorted({r["threads"] for r in idx["rows"]})
+        rows = {}
+        for r in idx["rows"]:
+            row = rows.setdefault(r["name"], {"name": r["name"], "n": r["n_ids"]})
+            row[f"mids{r['threads']}"] = r["ids_per_s"] / 1e6
+            row[f"frac{r['threads']}"] = r["fraction"]
+        cols = [("name", "index generation", ""), ("n", "ids", ",")]
+        for t in ths:
+            cols += [(f"mids{t}", f"Mids/s {t}T", ".1f"), (f"frac{t}", f"of bound {t}T", ".2f")]
+        ref = ", ".join(f"{t}T {v['bandwidth_gb_s']:.1f} GB/s" for t, v in idx["reference"].items())
+        comp = idx.get("compile", {})
+        comp = (f"; torch.compile took {comp['seconds']:.1f} s" if "seconds" in comp
+                else f"; torch.compile failed: {comp['error'][:60]}" if comp else "")
+        out.append((f"1. Index generation, {idx['num_bits']}-bit ids (copy bandwidth: {ref}{comp})",
+                    format_table(list(rows.values()), cols, markdown=markdown)))
+    st = res.get("train_step")
+    if st:
+        ths = sorted({r["threads"] for r in st["rows"]})
+        rows = {}
+        for r in st["rows"]:
+            key = (r["V"], r["method"], r["optimizer"])
+            row = rows.setdefault(key, {"V": r["V"], "method": r["method"], "opt": r["optimizer"],
+                                        "ratio": r["ratio"], "rows": r["rows"]})
+            row[f"ms{r['threads']}"] = r["seconds"] * 1e3
+            full = [f["seconds"] for f in st["rows"] if f["method"] == "full"
+                    and f["V"] == r["V"] and f["threads"] == r["threads"]]
+            row[f"rel{r['threads']}"] = r["seconds"] / min(full) if full else None
+        cols = [("V", "V", ","), ("method", "method", ""), ("opt", "optimizer", ""),
+                ("ratio", "ratio", ","), ("rows", "rows", ",")]
+        for t in ths:
+            cols += [(f"ms{t}", f"ms/step {t}T", ".2f"), (f"rel{t}", f"/ best full {t}T", ".3f")]
+        notes = "".join(f"\nskipped {s['method']} {s['optimizer']} at V = {s['V']:,}: "
+                        f"{s['reason']}" for s in st["skipped"])
+        out.append((f"2. Training step (batch {st['batch']}, dim {st['dim']}, one field)",
+                    format_table(list(rows.values()), cols, markdown=markdown) + notes))
+    mem = res.get("memory")
+    if mem and mem["rows"]:
+        rows = [{**r, "peak": r["peak_rss"] / 2**20, "scheme": r["scheme_bytes"] / 2**20,
+                 "expected": r["expected_bytes"] / 2**20} for r in mem["rows"]]
+        rows += [{"method": s["method"], "optimizer": s["optimizer"], "note": s["reason"]}
+                 for s in mem["skipped"]]
+        cols = [("method", "method", ""), ("optimizer", "optimizer", ""), ("ratio", "ratio", ","),
+                ("peak", "peak RSS MiB", ",.0f"), ("scheme", "peak - baseline MiB", ",.1f"),
+                ("expected", "params+state MiB", ",.1f")]
+        if mem["skipped"]:
+            cols.append(("note", "note", ""))
+        out.append((f"3. Memory of a short training run, V = {mem['V']:,}, one process each",
+                    format_table(rows, cols, markdown=markdown)))
+    ctr = res.get("ctr")
+    if ctr:
+        if ctr.get("available"):
+            cols = [("method", "method", ""), ("samples_per_s", "samples/s", ",.0f"),
+                    ("embedding_ratio", "embedding ratio", ".1f"),
+                    ("embedding_params", "embedding params", ",")]
+            if any("error" in r for r in ctr["rows"]):
+                cols.append(("error", "note", ""))
+            out.append((f"4. CTR training throughput, synthetic {ctr['num_rows']:,} rows, "
+                        f"fields {ctr['compressed_fields']} at {ctr['ratio']}x",
+                        format_table(ctr["rows"], cols, markdown=markdown)))
+        else:
+            out.append(("4. CTR training throughput", f"not measured: {ctr.get('reason')}"))
+    s = res.get("summary", {})
+    rows = []
+    if "index_gen_fraction_of_bandwidth" in s:
+        rows.append({"quantity": "bhlib.bh_indices, fraction of the copy bound (best config)",
+                     "value": f"{s['index_gen_fraction_of_bandwidth']:.2f} "
+                              f"({s['index_gen_best']['name']}, {s['index_gen_best']['threads']}T)",
+                     "goal": ">= 0.5", "met": "yes" if s["goal_index_gen_half_bandwidth"] else "no"})
+    if "index_gen_fraction_torch_compile" in s:
+        rows.append({"quantity": "same formula fused by torch.compile (not in bhlib)",
+                     "value": f"{s['index_gen_fraction_torch_compile']:.2f}"})
+    for v, r in s.get("bh_over_full_step_time", {}).items():
+        rows.append({"quantity": f"BH step / faster Full step, V = {v:,} (worst thread count)",
+                     "value": f"{r:.3f}", "goal": "<= 1.0", "met": "yes" if r <= 1.0 else "no"})
+    mem_ratio = next((r["ratio"] for r in res.get("memory", {}).get("rows", [])
+                      if r["method"].startswith("bh")), None)
+    if "memory_full_over_bh_peak_rss" in s:
+        rows.append({"quantity": f"peak RSS Full (leaner optimizer) / BH {mem_ratio}x",
+                     "value": f"{s['memory_full_over_bh_peak_rss']:.1f}x (peak - baseline: "
+                              f"{s['memory_full_over_bh_scheme_bytes']:.0f}x; params+state: "
+                              f"{s['memory_full_over_bh_expected']:.0f}x)"})
+    if "ctr_bh_over_full_throughput" in s:
+        rows.append({"quantity": "CTR samples/s BH-Succession / Full",
+                     "value": f"{s['ctr_bh_over_full_throughput']:.2f}"})
+    elif "ctr" in s:
+        rows.append({"quantity": "CTR throughput", "value": s["ctr"][:90]})
+    out.append(("Summary", format_table(rows, [("quantity", "quantity", ""), ("value", "value", ""),
+                                               ("goal", "goal", ""), ("met", "met", "")],
+                                        markdown=markdown)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Parse the command line, run the sections, write the JSON and markdown, print the tables."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smaller sizes (~1 min)")
+    size.add_argument("--smoke", action="store_true", help="tiny sizes (seconds), for tests")
+    p.add_argument("--out", default="results/bench.json", help="JSON output path")
+    p.add_argument("--threads", default="", help="comma-separated thread counts (default: 1,cores)")
+    p.add_argument("--sections", default=",".join(SECTIONS),
+                   help=f"comma-separated subset of {','.join(SECTIONS)}")
+    args = p.parse_args(argv)
+    preset = "smoke" if args.smoke else "quick" if args.quick else "full"
+    cfg = PRESETS[preset]
+    threads = thread_counts([int(t) for t in args.threads.split(",") if t])
+    sections = [s for s in args.sections.split(",") if s]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        p.error(f"--sections: unknown {sorted(unknown)}; choose from {list(SECTIONS)}")
+    res: dict = {"machine": machine_info(), "preset": preset, "threads": threads,
+                 "config": dataclasses.asdict(cfg)}
+    m = res["machine"]
+    print(f"bench ({preset}): {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+          f"torch {m['torch']} ({m['parallel_backend']}), numpy {m['numpy']}, "
+          f"python {m['python']}, threads {threads} (default {m['torch_threads_default']}), "
+          f"env {m['env']}, load {m['load_average_1min']:.2f}, commit {m['git_commit']}",
+          flush=True)
+    start = time.perf_counter()
+    steps = {"index": ("index_gen", lambda: run_index_gen(cfg.num_ids, threads, cfg.repeats,
+                                                        compile=cfg.compile)),
+             "step": ("train_step", lambda: run_train_step(list(cfg.vocabs), threads,
+                                                           cfg.repeats, ratio=cfg.ratio)),
+             "memory": ("memory", lambda: run_memory(cfg.memory_vocab, ratio=cfg.ratio)),
+             "ctr": ("ctr", lambda: run_ctr(cfg.ctr_rows, cfg.ctr_vocabs, cfg.ctr_repeats,
+                                           ratio=cfg.ctr_ratio))}
+    for name in sections:
+        key, fn = steps[name]
+        t0 = time.perf_counter()
+        res[key] = fn()
+        print(f"  {key}: {time.perf_counter() - t0:.1f} s", flush=True)
+    res["summary"] = summarize(res)
+    res["elapsed_s"] = time.perf_counter() - start
+    res["load_average_1min_end"] = load_average()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1, default=str))
+    md = [f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['memory_gib']} GiB), "
+          f"torch {m['torch']}, preset `{preset}`, load {m['load_average_1min']:.1f} -> "
+          f"{res['load_average_1min_end']:.1f}."]
+    md += [f"**{title}**\n\n{table}" for title, table in tables(res, markdown=True)]
+    out.with_suffix(".md").write_text("\n\n".join(md) + "\n")
+    for title, table in tables(res):
+        print(f"\n{title}\n{table}")
+    print(f"\n{preset} bench: {res['elapsed_s']:.0f} s, load {m['load_average_1min']:.2f} -> "
+          f"{res['load_average_1min_end']:.2f}; wrote {out} and {out.with_suffix('.md')}")
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Smoke test of ``make bench`` (bench/run.py, issue 5) on tiny sizes.
+
+Benchmarks are not tests: nothing here checks a timing. It checks that the script runs, prints
+its tables with the summary last, and writes ``bench.json`` / ``bench.md`` with the keys the README
+and the issue rely on; and that a memory child process reports its own peak.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+
+
+def test_bench_script_runs_on_tiny_sizes_and_writes_the_summary(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--smoke", "--threads", "1",
+         "--sections", "index,step,ctr", "--out", str(out)],
+        capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert {"machine", "preset", "config", "index_gen", "train_step", "ctr", "summary"} <= set(res)
+    assert {"cpu", "cores", "torch", "numpy", "torch_threads_default"} <= set(res["machine"])
+    summary = res["summary"]
+    assert isinstance(summary["index_gen_fraction_of_bandwidth"], float)
+    assert set(summary["bh_over_full_step_time"]) == {"2000"}  # JSON keys: V as text
+    assert isinstance(summary["bh_over_full_step_time"]["2000"], float)
+    kinds = {r["kind"] for r in res["index_gen"]["rows"]}
+    assert {"bh", "naive", "after", "hash", "multi_hash", "qr", "profile"} <= kinds
+    methods = {(r["method"], r["optimizer"]) for r in res["train_step"]["rows"]}
+    assert {("full", "adam"), ("full", "sparse_adam"), ("bh-succession", "adam")} <= methods
+    assert "available" in res["ctr"]
+    printed = proc.stdout.splitlines()
+    step_title = next(line for line in printed if line.startswith("2. Training step"))
+    assert printed.index("Summary") > printed.index(step_title)  # the summary table comes last
+    assert "**Summary**" in out.with_suffix(".md").read_text()
+
+
+def test_memory_child_reports_its_own_peak():
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "memory.py"), "bh-succession", "adam", "20000", "16", "10"],
+        capture_output=True, text=True, timeout=120, cwd=BENCH)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert row["method"] == "bh-succession" and row["ratio"] == 10
+    assert row["peak_rss"] >= row["baseline_rss"] > 0
+    assert row["expected_bytes"] == row["params"] * 4 * 3  # weight + two Adam moments, float32
