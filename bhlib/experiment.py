@@ -1,6 +1,6 @@
 """Accuracy-versus-size sweeps, resumable: ``python -m bhlib.experiment``.
 
-Reproduces the comparison of Yan et al. (CIKM 2021, arXiv 2109.02471; BH_NOTES section 7) with our
+Reproduces the comparison of Yan et al. (CIKM 2021, arXiv 2109.02471; README, "Reproducing the paper") with our
 protocol **[ours]**: datasets x methods x target compression ratios x seeds, one DNN
 (:class:`bhlib.model.CTRModel`) trained by :func:`bhlib.train.fit`. The baseline method (full
 tables) runs once per dataset and seed; every other method runs at every target ratio, applied

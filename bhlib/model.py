@@ -1,8 +1,8 @@
 """A DNN click-through-rate model over any embedding scheme: the baseline of the BH comparison.
 
 The usual CTR baseline (as in Yan et al., CIKM 2021, arXiv 2109.02471, whose exact model is not
-published; BH_NOTES section 7, **[ours]**): one embedding per categorical field, all of the same
-output dimension, concatenated (with the dense features, if any) and fed to an MLP that outputs
+published; see the README, "Reproducing the paper", **[ours]**): one embedding per categorical
+field, all of the same output dimension, concatenated (with the dense features, if any) and fed to an MLP that outputs
 one logit. Which fields are compressed is configurable: by default every field whose cardinality
 exceeds ``compress_threshold`` gets ``method`` sized for the target ``ratio``; the other fields
 get full tables. Schemes are looked up by name in :data:`bhlib.METHODS` and sized with

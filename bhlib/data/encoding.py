@@ -116,7 +116,7 @@ def encode_ids(values, *, seed: int = 0, order: str = "random") -> tuple[np.ndar
 
     Reason: embedding tables are indexed by dense ids. ``order="random"`` numbers the *sorted*
     distinct values by a seeded permutation, so ids are deterministic per seed, independent of
-    row order, and carry no meaning a bit-reading scheme could exploit (BH_NOTES section 7).
+    row order, and carry no meaning a bit-reading scheme could exploit.
     ``"sorted"`` numbers sorted values, ``"first_seen"`` keeps order of appearance.
     ``vocabulary[codes]`` gives the values back.
 

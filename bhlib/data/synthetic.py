@@ -1,7 +1,7 @@
 """Synthetic, Criteo-shaped CTR data with huge vocabularies and a planted, learnable signal.
 
 Reason: MovieLens-100K has at most 1,682 ids per field, so claims about 1000x smaller tables
-need vocabularies of 10^5-10^7 (BH_NOTES section 8). No registry ships Criteo or Avazu, so this
+need vocabularies of 10^5-10^7. No registry ships Criteo or Avazu, so this
 module *generates* data; it is synthetic and documented as such, never a stand-in for real results.
 
 Model, per field f with vocabulary V_f:
