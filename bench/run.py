@@ -21,15 +21,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bhlib from a plain checkout too
-
-import torch  # noqa: E402
 
 from common import format_table, load_average, machine_info, thread_counts  # noqa: E402
 from ctr import run_ctr  # noqa: E402

@@ -18,7 +18,8 @@ import pandas as pd
 
 from ._checks import check_int
 from .embeddings import METHODS, BudgetError, SizePlan, plan_embedding
-from .embeddings.base import OPTIMIZER_SLOTS
+from .embeddings.base import bytes_per_parameter  # re-exported: notebooks use budgets.*
+from .sizes import format_hparams
 
 __all__ = ["DEVICES", "format_bytes", "bytes_per_parameter", "describe_config", "smallest_plan",
            "reach_table", "budget_table", "device_table"]
@@ -46,18 +47,6 @@ def format_bytes(num_bytes: float) -> str:
     return f"{num_bytes:.0f} B"
 
 
-def bytes_per_parameter(optimizer: str | None = "adam", bytes_per_value: int = 4) -> int:
-    """Bytes one float32 parameter costs in training: itself plus the optimizer's state slots.
-
-    Example:
-        >>> bytes_per_parameter(None), bytes_per_parameter("adagrad"), bytes_per_parameter("adam")
-        (4, 8, 12)
-    """
-    if optimizer not in OPTIMIZER_SLOTS:
-        raise ValueError(f"optimizer must be one of {list(OPTIMIZER_SLOTS)}, got {optimizer!r}")
-    return bytes_per_value * (1 + OPTIMIZER_SLOTS[optimizer])
-
-
 def describe_config(plan: SizePlan) -> str:
     """The size hyper-parameters of a plan in a few words (what differs between methods).
 
@@ -65,15 +54,8 @@ def describe_config(plan: SizePlan) -> str:
         >>> describe_config(plan_embedding("bh", 10**6, 16, ratio=1000, strategy="skip"))
         'skip num_bits=20 num_blocks=3'
     """
-    hp = plan.hparams
-    words = [hp["strategy"]] if "strategy" in hp else []
-    for key in ("num_buckets", "num_hashes", "num_collisions", "num_bits", "block_bits",
-                "num_blocks"):
-        if hp.get(key) is not None:
-            words.append(f"{key}={hp[key]}")
-    if hp.get("layout", "offset") != "offset":
-        words.append(f"layout={hp['layout']}")
-    return " ".join(words) or "one row per id"
+    words = [plan.hparams.get("strategy"), format_hparams(plan.hparams)]
+    return " ".join(w for w in words if w) or "one row per id"
 
 
 def _plan(method: str, num_embeddings: int, embedding_dim: int, num_params: int) -> SizePlan:

@@ -34,7 +34,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
 import torch
 
 from ._checks import as_id_tensor, check_choice, check_int

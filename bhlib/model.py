@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ._checks import check_int
 from .embeddings import METHODS, SizePlan, plan_embedding
 
 __all__ = ["ModelConfig", "CTRModel", "plan_fields"]
@@ -61,11 +62,7 @@ class ModelConfig:
                                        or not isinstance(self.ratio, (int, float)) or self.ratio <= 0):
             raise ValueError(f"ratio must be a positive number or None, got {self.ratio!r}")
         for name, low in (("embedding_dim", 1), ("compress_threshold", 0), ("seed", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-            if value < low:
-                raise ValueError(f"{name} must be >= {low}, got {value}")
+            check_int(getattr(self, name), name, low=low)
         if isinstance(self.compress_fields, str):
             raise TypeError(f"compress_fields must be a list of field names, got {self.compress_fields!r}")
         self.hidden = tuple(self.hidden)
@@ -214,7 +211,7 @@ class CTRModel(nn.Module):
             rows.append({"field": f, "method": method, "cardinality": plan.num_embeddings,
                          "hparams": dict(plan.hparams), "num_rows": emb.num_rows, "params": params,
                          "full_params": plan.num_embeddings * plan.embedding_dim,
-                         "ratio": plan.num_embeddings * plan.embedding_dim / params,
+                         "ratio": emb.compression_ratio,
                          "bytes": emb.memory_bytes(), "bytes_adam": emb.memory_bytes("adam")})
         return pd.DataFrame(rows)
 
@@ -254,7 +251,7 @@ class CTRModel(nn.Module):
         return {
             "embedding_params": int(table["params"].sum()),
             "full_embedding_params": int(table["full_params"].sum()),
-            "embedding_ratio": float(table["full_params"].sum() / table["params"].sum()),
+            "embedding_ratio": self.embedding_ratio,
             "compressed_fields": comp["field"].tolist(),
             "compressed_ratio": (float(comp["full_params"].sum() / comp["params"].sum())
                                  if len(comp) else 1.0),

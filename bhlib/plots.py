@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .embeddings import METHODS
+from .records import finished_runs
 
 __all__ = ["auc_vs_params", "convergence", "save_figures"]
 
@@ -86,14 +87,14 @@ def convergence(records: Sequence[dict], dataset: str, *, ratio: float | None = 
         >>> len(convergence(recs, "d").axes)
         2
     """
-    ok = [r for r in records if r.get("dataset") == dataset and r.get("status") == "ok" and r.get("curve")]
+    ok = finished_runs(records, dataset)
     if not ok:
         raise ValueError(f"dataset {dataset!r} has no finished runs with a curve")
     if ratio is None:
         counts = pd.Series([r["target_ratio"] for r in ok if r["method"] != baseline])
         ratio = (max(counts.value_counts().items(), key=lambda kv: (kv[1], kv[0]))[0]
                  if len(counts) else 1.0)
-    chosen = [r for r in ok if r["method"] == baseline or r["target_ratio"] == ratio]
+    chosen = finished_runs(ok, dataset, ratio=ratio, baseline=baseline)
     fig = Figure(figsize=(10, 4), layout="constrained")
     axes = fig.subplots(1, 2)
     by_method: dict[str, list] = {}

@@ -32,8 +32,8 @@ import pandas as pd
 
 from .embeddings import METHODS
 
-__all__ = ["RECORD_VERSION", "run_key", "read_records", "append_record", "summarize", "format_summary",
-           "format_unseen"]
+__all__ = ["RECORD_VERSION", "run_key", "read_records", "append_record", "finished_runs",
+           "summarize", "format_summary", "format_unseen"]
 
 RECORD_VERSION = 1
 
@@ -99,6 +99,21 @@ def append_record(path: str | Path, record: dict) -> None:
         fh.flush()
         os.fsync(fh.fileno())
 
+
+def finished_runs(records: Sequence[dict], dataset: str, *, ratio: float | None = None,
+                  baseline: str = "full") -> list[dict]:
+    """The finished runs of ``dataset`` that kept a convergence curve; with ``ratio``, only those
+    at that target ratio, plus the baseline's (which runs at 1x only).
+
+    Example:
+        >>> recs = [{"dataset": "d", "method": "hash", "target_ratio": 10.0, "status": "ok",
+        ...          "curve": [{"epoch": 1}]}, {"dataset": "d", "status": "skipped"}]
+        >>> len(finished_runs(recs, "d")), len(finished_runs(recs, "d", ratio=100.0))
+        (1, 0)
+    """
+    return [r for r in records
+            if r.get("dataset") == dataset and r.get("status") == "ok" and r.get("curve")
+            and (ratio is None or r["method"] == baseline or r["target_ratio"] == ratio)]
 
 
 def _agg(values: pd.Series) -> tuple[float, float]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import pandas as pd
 
 from .embeddings import BudgetError
 from .model import ModelConfig, plan_fields
+from .records import finished_runs
 
 __all__ = ["planned_sizes", "sweep_records", "retention_table", "measure_table", "curve_table",
            "unseen_table"]
@@ -142,11 +142,7 @@ def curve_table(records: Sequence[dict], dataset: str, *, ratio: float | None = 
         [['hash', 10.0, 2, 0.7, 0.72, 2.0, 0.5]]
     """
     rows = []
-    for r in records:
-        if r.get("dataset") != dataset or r.get("status") != "ok" or not r.get("curve"):
-            continue
-        if ratio is not None and r["method"] != baseline and r["target_ratio"] != ratio:
-            continue
+    for r in finished_runs(records, dataset, ratio=ratio, baseline=baseline):
         c = pd.DataFrame(r["curve"])
         best = c["valid_auc"].idxmax()
         rows.append({"method": r["method"], "target": float(r["target_ratio"]),

@@ -17,10 +17,16 @@ from tqdm.auto import tqdm
 from .analysis import collision_report
 from .embeddings import METHODS, BudgetError, plan_embedding
 
-__all__ = ["size_table"]
+__all__ = ["size_table", "format_hparams"]
 
 
-def _fmt_hparams(hp: dict) -> str:
+def format_hparams(hp: dict) -> str:
+    """A plan's size hyper-parameters in a few words (``layout`` only when not the default).
+
+    Example:
+        >>> format_hparams({"strategy": "skip", "num_bits": 20, "num_blocks": 3, "layout": "offset"})
+        'num_bits=20 num_blocks=3'
+    """
     keep = ("num_buckets", "num_hashes", "num_collisions", "num_bits", "block_bits", "num_blocks",
             "layout")
     return " ".join(f"{k}={hp[k]}" for k in keep if hp.get(k) is not None
@@ -57,7 +63,7 @@ def size_table(num_embeddings: int = 1_000_000, embedding_dim: int = 16,
         report = collision_report(plan.build(), ids)
         rows.append({
             **row, "achieved_ratio": round(plan.achieved_ratio, 1),
-            "config": _fmt_hparams(plan.hparams), "rows": plan.num_rows,
+            "config": format_hparams(plan.hparams), "rows": plan.num_rows,
             "params": plan.num_parameters, "param_MiB": plan.memory_bytes() / 2**20,
             "adam_MiB": plan.memory_bytes("adam") / 2**20,
             "ids_sharing_tuple": report.ids_sharing_tuple,

@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ._checks import check_int
+
 __all__ = ["TrainConfig", "History", "fit", "predict", "evaluate", "roc_auc", "log_loss"]
 
 
@@ -53,11 +55,7 @@ class TrainConfig:
     def __post_init__(self):
         for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 1), ("seed", 0),
                           ("eval_batch_size", 1), ("evals_per_epoch", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-            if value < low:
-                raise ValueError(f"{name} must be >= {low}, got {value}")
+            check_int(getattr(self, name), name, low=low)
         for name in ("lr", "weight_decay"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bhlib import bh_indices, bits_needed, block_lengths, block_partition, format_bits, table_rows

@@ -1,6 +1,5 @@
 """Sweep views of bhlib.reports against the records and summary they read (no training)."""
 import numpy as np
-import pandas as pd
 import pytest
 
 import bhlib

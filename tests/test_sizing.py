@@ -1,5 +1,4 @@
 """Equal-budget sizing: every scheme fits the budget, uses as much of it as it can, or says why not."""
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

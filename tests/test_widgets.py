@@ -6,7 +6,6 @@ sets ``panel.controls[name].value`` and reads ``panel.html.value`` / ``panel.ima
 import html
 
 import numpy as np
-import pytest
 
 import bhlib
 from bhlib import budgets, teaching, uniqueness, widgets

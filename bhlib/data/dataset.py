@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .encoding import (ID_ORDERS, MISSING, SPLITS, check_fractions, encode_bags,  # noqa: F401 (re-exported)
-                       encode_ids, random_split, spawn_seeds, time_split)
+from .encoding import SPLITS
 
 
 def _check_array(a, name: str, dtype, ndim: int, rows: int | None = None) -> None:
@@ -49,6 +48,7 @@ class CTRDataset:
         description: provenance and citation, printed by :meth:`summary`.
 
     Example:
+        >>> from bhlib.data.encoding import random_split
         >>> ds = CTRDataset("toy", ["user"], np.array([[0], [1], [1]]), np.array([1, 0, 1], np.float32),
         ...                 {"user": 2}, random_split(3, seed=0, fractions=(2/3, 0, 1/3)))
         >>> ds.num_rows, round(ds.positive_rate, 3)
@@ -155,6 +155,7 @@ class CTRDataset:
             verbose: print the header and description.
 
         Example:
+            >>> from bhlib.data.encoding import random_split
             >>> ds = CTRDataset("toy", ["u"], np.array([[0], [1], [2]]), np.ones(3, np.float32),
             ...                 {"u": 3}, random_split(3, seed=0, fractions=(2/3, 0, 1/3)))
             >>> ds.summary(verbose=False).to_dict("records")

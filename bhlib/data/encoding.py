@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._checks import check_int
+
 SPLITS = ("train", "valid", "test")
 ID_ORDERS = ("random", "sorted", "first_seen")
 MISSING = "<missing>"  # explicit token for missing categorical values
@@ -18,11 +20,7 @@ MISSING = "<missing>"  # explicit token for missing categorical values
 
 def _check_count(value, name: str) -> int:
     """``value`` as a non-negative int; TypeError for other types, ValueError if negative."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return int(value)
+    return check_int(value, name, low=0)
 
 
 def spawn_seeds(seed: int, count: int) -> list[int]:

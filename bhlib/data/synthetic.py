@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._checks import check_int
 from .dataset import CTRDataset
 from .encoding import check_fractions, random_split
 
@@ -56,11 +57,7 @@ class SyntheticConfig:
 
     def __post_init__(self):
         for name, low in (("num_rows", 1), ("num_clusters", 1), ("seed", 0)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                raise TypeError(f"{name} must be an int, got {v!r} ({type(v).__name__})")
-            if v < low:
-                raise ValueError(f"{name} must be >= {low}, got {v}")
+            check_int(getattr(self, name), name, low=low)
         if isinstance(self.vocab_sizes, (str, bytes)) or not hasattr(self.vocab_sizes, "__iter__"):
             raise TypeError(f"vocab_sizes must be a sequence of ints, got {self.vocab_sizes!r}")
         self.vocab_sizes = tuple(self.vocab_sizes)

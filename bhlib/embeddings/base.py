@@ -29,7 +29,7 @@ from torch import nn
 
 from .._checks import as_id_tensor, check_choice, check_int
 
-__all__ = ["EmbeddingScheme", "BudgetError", "OPTIMIZER_SLOTS", "FUSIONS"]
+__all__ = ["EmbeddingScheme", "BudgetError", "OPTIMIZER_SLOTS", "FUSIONS", "bytes_per_parameter"]
 
 FUSIONS = ("sum", "mean", "concat", "mult")
 # float tensors of optimizer state kept per parameter
@@ -38,6 +38,18 @@ OPTIMIZER_SLOTS = {None: 0, "sgd": 0, "sgd_momentum": 1, "adagrad": 1, "adam": 2
 
 class BudgetError(ValueError):
     """A scheme cannot meet the requested parameter budget (raised instead of building another)."""
+
+
+def bytes_per_parameter(optimizer: str | None = "adam", bytes_per_value: int = 4) -> int:
+    """Bytes one parameter costs in training: itself plus the optimizer's state slots.
+
+    Example:
+        >>> bytes_per_parameter(None), bytes_per_parameter("adagrad"), bytes_per_parameter("adam")
+        (4, 8, 12)
+    """
+    if optimizer not in OPTIMIZER_SLOTS:
+        raise ValueError(f"optimizer must be one of {list(OPTIMIZER_SLOTS)}, got {optimizer!r}")
+    return bytes_per_value * (1 + OPTIMIZER_SLOTS[optimizer])
 
 
 def row_std(init_std: float, num_lookups: int, fusion: str) -> float:
@@ -116,10 +128,8 @@ class EmbeddingScheme(nn.Module):
     def memory_bytes(self, optimizer: str | None = None) -> int:
         """Bytes of the parameters, plus the optimizer's state for ``"sgd"``, ``"sgd_momentum"``,
         ``"adagrad"``, ``"adam"`` or ``"sparse_adam"`` (step counters ignored)."""
-        if optimizer not in OPTIMIZER_SLOTS:
-            raise ValueError(f"optimizer must be one of {list(OPTIMIZER_SLOTS)}, got {optimizer!r}")
-        per = sum(p.numel() * p.element_size() for p in self.parameters())
-        return per * (1 + OPTIMIZER_SLOTS[optimizer])
+        per_value = bytes_per_parameter(optimizer, bytes_per_value=1)  # 1 + state slots
+        return per_value * sum(p.numel() * p.element_size() for p in self.parameters())
 
     # ---- lookups ----------------------------------------------------------------------------
     def reset_parameters(self) -> None:

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from .._checks import check_int
-from .base import BudgetError, EmbeddingScheme
+from .base import BudgetError, EmbeddingScheme, bytes_per_parameter
 from .binary_hash import BinaryHashEmbedding
 from .full import FullEmbedding
 from .hash import HashEmbedding
@@ -61,10 +61,7 @@ class SizePlan:
 
     def memory_bytes(self, optimizer: str | None = None, bytes_per_value: int = 4) -> int:
         """Bytes of parameters (+ optimizer state), as :meth:`EmbeddingScheme.memory_bytes`."""
-        from .base import OPTIMIZER_SLOTS
-        if optimizer not in OPTIMIZER_SLOTS:
-            raise ValueError(f"optimizer must be one of {list(OPTIMIZER_SLOTS)}, got {optimizer!r}")
-        return self.num_parameters * bytes_per_value * (1 + OPTIMIZER_SLOTS[optimizer])
+        return self.num_parameters * bytes_per_parameter(optimizer, bytes_per_value)
 
     def build(self) -> EmbeddingScheme:
         """Allocate the scheme."""
