@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-__all__ = ["hash_ids", "field_salt", "mix64_numpy", "mix64_torch", "MAX_HASH_BITS"]
+from ._checks import check_int
 
-MAX_HASH_BITS = 63  # hash IDs live in [0, 2**63): they fit int64, torch's index dtype
+__all__ = ["hash_ids", "field_salt", "mix64_numpy", "mix64_torch"]
 
 _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
@@ -50,13 +50,10 @@ def field_salt(seed: int = 0, field: str | None = None, index: int = 0) -> int:
         >>> field_salt(0, "user") != field_salt(0, "item")
         True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r} ({type(seed).__name__})")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+    seed = check_int(seed, "seed", low=0)
     if field is not None and not isinstance(field, str):
         raise TypeError(f"field must be a str or None, got {field!r} ({type(field).__name__})")
-    key = f"bhlib|{int(seed)}|{'' if field is None else field}|{int(index)}".encode()
+    key = f"bhlib|{seed}|{'' if field is None else field}|{int(index)}".encode()
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
 
 
@@ -117,7 +114,9 @@ def _as_array(values: Any) -> np.ndarray:
 def _int_words(arr: np.ndarray) -> np.ndarray:
     """Integers as uint64 words (negative ints in two's complement)."""
     if arr.dtype.kind in "iu":
-        return arr.astype(np.uint64) if arr.dtype.kind == "u" else arr.astype(np.int64).view(np.uint64)
+        if arr.dtype.kind == "u":
+            return arr.astype(np.uint64)
+        return arr.astype(np.int64).view(np.uint64)
     try:  # object array of Python ints
         return np.array(arr.tolist(), dtype=np.int64).view(np.uint64)
     except OverflowError:

@@ -2,11 +2,12 @@
 
 The usual CTR baseline (as in Yan et al., CIKM 2021, arXiv 2109.02471, whose exact model is not
 published; see the README, "Reproducing the paper", **[ours]**): one embedding per categorical
-field, all of the same output dimension, concatenated (with the dense features, if any) and fed to an MLP that outputs
-one logit. Which fields are compressed is configurable: by default every field whose cardinality
-exceeds ``compress_threshold`` gets ``method`` sized for the target ``ratio``; the other fields
-get full tables. Schemes are looked up by name in :data:`bhlib.METHODS` and sized with
-:func:`bhlib.plan_embedding`: this module never branches on the scheme.
+field, all of the same output dimension, concatenated (with the dense features, if any) and fed to
+an MLP that outputs one logit. Which fields are compressed is configurable: by default every
+field whose cardinality exceeds ``compress_threshold`` gets ``method`` sized for the target
+``ratio``; the other fields get full tables. Schemes are looked up by name in
+:data:`bhlib.METHODS` and sized with :func:`bhlib.plan_embedding`: this module never branches on
+the scheme.
 
 **Bags** (multi-hot fields such as MovieLens genres) are embedded **compose-then-pool**
 **[ours]**: each id of the bag is embedded by the scheme (its ``K`` rows fused into one vector),
@@ -18,21 +19,21 @@ average of the ids' embeddings" for every scheme, and it needs nothing from the 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from ._checks import check_int
+from ._checks import check_choice, check_int, check_number
 from .embeddings import METHODS, SizePlan, plan_embedding
 
 __all__ = ["ModelConfig", "CTRModel", "plan_fields"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ModelConfig:
     """Settings of :class:`CTRModel`, one concern: the network and its embeddings.
 
@@ -42,39 +43,37 @@ class ModelConfig:
     """
 
     method: str = "full"                # key of bhlib.METHODS for the compressed fields
-    ratio: float | None = None          # target compression ratio per compressed field (None: no budget)
+    ratio: float | None = None          # target ratio per compressed field (None: no budget)
     embedding_dim: int = 16             # output dimension D of every field's embedding
     compress_fields: Sequence[str] | None = None  # fields given `method`; None: by threshold
-    compress_threshold: int = 100       # with compress_fields=None: compress fields with cardinality > this
+    compress_threshold: int = 100       # compress_fields=None: compress cardinality > this
     default_method: str = "full"        # method for the fields that are not compressed
     scheme_kwargs: dict = field(default_factory=dict)  # extra kwargs for the compressed scheme
-    sparse: bool = True                 # sparse embedding gradients (fit() then uses SparseAdam for them)
+    sparse: bool = True                 # sparse embedding gradients (fit() uses SparseAdam then)
     hidden: tuple = (64, 32)            # MLP hidden layer widths
     dropout: float = 0.0                # dropout after each hidden layer
     seed: int = 0                       # seed of the parameter initialization
 
     def __post_init__(self):
         for name in ("method", "default_method"):
-            value = getattr(self, name)
-            if value not in METHODS:
-                raise ValueError(f"{name} must be one of {sorted(METHODS)}, got {value!r}")
-        if self.ratio is not None and (isinstance(self.ratio, bool)
-                                       or not isinstance(self.ratio, (int, float)) or self.ratio <= 0):
-            raise ValueError(f"ratio must be a positive number or None, got {self.ratio!r}")
+            check_choice(getattr(self, name), name, METHODS)
+        if self.ratio is not None:
+            check_number(self.ratio, "ratio", low=0, low_open=True)
         for name, low in (("embedding_dim", 1), ("compress_threshold", 0), ("seed", 0)):
             check_int(getattr(self, name), name, low=low)
         if isinstance(self.compress_fields, str):
-            raise TypeError(f"compress_fields must be a list of field names, got {self.compress_fields!r}")
+            raise TypeError(f"compress_fields must be a list of field names, "
+                            f"got {self.compress_fields!r}")
         self.hidden = tuple(self.hidden)
-        if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in self.hidden):
-            raise ValueError(f"hidden must hold positive ints, got {self.hidden!r}")
-        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        for i, width in enumerate(self.hidden):
+            check_int(width, f"hidden[{i}]", low=1)
+        check_number(self.dropout, "dropout", low=0, high=1, high_open=True)
         if not isinstance(self.scheme_kwargs, Mapping):
             raise TypeError(f"scheme_kwargs must be a dict, got {self.scheme_kwargs!r}")
 
 
-def plan_fields(cardinalities: Mapping[str, int], config: ModelConfig) -> dict[str, tuple[str, SizePlan]]:
+def plan_fields(cardinalities: Mapping[str, int],
+                config: ModelConfig) -> dict[str, tuple[str, SizePlan]]:
     """Size every field's embedding without allocating: ``field -> (method, SizePlan)``.
 
     Reason: the experiment needs to know a configuration's size (and whether it is reachable at
@@ -102,9 +101,11 @@ def plan_fields(cardinalities: Mapping[str, int], config: ModelConfig) -> dict[s
     for f, v in cardinalities.items():
         method = config.method if f in chosen else config.default_method
         name, fixed = METHODS[method]
-        kwargs = {**fixed, "sparse": bool(config.sparse), **(config.scheme_kwargs if f in chosen else {})}
+        extra = config.scheme_kwargs if f in chosen else {}
+        kwargs = {**fixed, "sparse": bool(config.sparse), **extra}
         ratio = config.ratio if f in chosen else None
-        plans[f] = (method, plan_embedding(name, int(v), config.embedding_dim, ratio=ratio, **kwargs))
+        plans[f] = (method, plan_embedding(name, int(v), config.embedding_dim, ratio=ratio,
+                                           **kwargs))
     return plans
 
 
@@ -127,8 +128,8 @@ class CTRModel(nn.Module):
         (['bh-succession', 'full'], 8.08)
     """
 
-    def __init__(self, cardinalities: Mapping[str, int], fields: Sequence[str],
-                 bag_fields: Sequence[str] = (), num_dense: int = 0, *,
+    def __init__(self, cardinalities: Mapping[str, int], fields: Sequence[str], *,
+                 bag_fields: Sequence[str] = (), num_dense: int = 0,
                  config: ModelConfig | None = None) -> None:
         super().__init__()
         config = ModelConfig() if config is None else config
@@ -138,9 +139,7 @@ class CTRModel(nn.Module):
         missing = [f for f in self.fields + self.bag_fields if f not in cardinalities]
         if missing:
             raise ValueError(f"cardinalities has no entry for fields {missing}")
-        if isinstance(num_dense, bool) or not isinstance(num_dense, (int, np.integer)) or num_dense < 0:
-            raise ValueError(f"num_dense must be a non-negative int, got {num_dense!r}")
-        self.config, self.num_dense = config, int(num_dense)
+        self.config, self.num_dense = config, check_int(num_dense, "num_dense", low=0)
         names = self.fields + self.bag_fields
         self.plans = plan_fields({f: cardinalities[f] for f in names}, config)
         with torch.random.fork_rng(devices=[]):
@@ -154,20 +153,24 @@ class CTRModel(nn.Module):
             self.mlp = nn.Sequential(*layers, nn.Linear(width, 1))
 
     @classmethod
-    def for_dataset(cls, data: Any, config: ModelConfig | None = None) -> "CTRModel":
+    def for_dataset(cls, data: Any, config: ModelConfig | None = None) -> CTRModel:
         """Build the model for a :class:`bhlib.data.CTRDataset` (fields, bags, dense features).
 
         Example:
             >>> from bhlib.data import make_synthetic
             >>> ds = make_synthetic(num_rows=500, vocab_sizes=(300, 5))
-            >>> CTRModel.for_dataset(ds, ModelConfig(method="qr", ratio=4)).sizes()["method"].tolist()
+            >>> m = CTRModel.for_dataset(ds, ModelConfig(method="qr", ratio=4))
+            >>> m.sizes()["method"].tolist()
             ['qr', 'full']
         """
         num_dense = 0 if data.dense is None else data.dense.shape[1]
-        return cls(data.cardinalities, data.fields, list(data.bags), num_dense, config=config)
+        return cls(data.cardinalities, data.fields, bag_fields=list(data.bags), num_dense=num_dense,
+                   config=config)
 
-    def embed(self, x: torch.Tensor, bags: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
-        """Field embeddings ``(B, F + F_bags, D)``: ``x`` is ``(B, F)``; each bag ``(B, L)``, -1 pads."""
+    def embed(self, x: torch.Tensor,
+              bags: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Field embeddings ``(B, F + F_bags, D)``: ``x`` is ``(B, F)``; each bag ``(B, L)``,
+        padded with -1."""
         if x.ndim != 2 or x.shape[1] != len(self.fields):
             raise ValueError(f"x must have shape (B, {len(self.fields)}), got {tuple(x.shape)}")
         out = [self.embeddings[f](x[:, j]) for j, f in enumerate(self.fields)]  # F x (B, D)

@@ -2,8 +2,8 @@
 
 The loop knows nothing about embedding schemes: it sees a ``torch.nn.Module`` that maps a batch
 (``x``, ``bags``, ``dense``) to logits, and a :class:`bhlib.data.CTRDataset`. AUC is computed
-exactly from ranks (:func:`roc_auc`, ties counted one half, tested against scikit-learn), so the
-library needs no scikit-learn at run time.
+exactly from ranks (:func:`bhlib.metrics.roc_auc`, ties counted one half, tested against
+scikit-learn), so the library needs no scikit-learn at run time.
 
 Optimiser: Adam; parameters of modules built with ``sparse=True`` (embedding tables, e.g.
 :class:`bhlib.EmbeddingScheme` or ``nn.Embedding``) get sparse gradients and
@@ -19,20 +19,22 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ._checks import check_int
+from ._checks import check_int, check_number
+from .metrics import binary_metrics
 
-__all__ = ["TrainConfig", "History", "fit", "predict", "evaluate", "roc_auc", "log_loss"]
+__all__ = ["TrainConfig", "History", "fit", "predict", "evaluate"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig:
     """Settings of :func:`fit`, one concern: the optimisation.
 
@@ -45,7 +47,7 @@ class TrainConfig:
     batch_size: int = 1024          # rows per optimisation step
     lr: float = 1e-3                # Adam learning rate
     weight_decay: float = 0.0       # Adam L2 penalty on dense (non-sparse) parameters
-    patience: int = 2               # stop after this many evaluations without a better validation AUC
+    patience: int = 2               # stop after this many evaluations without a better valid AUC
     evals_per_epoch: int = 1        # validation evaluations per epoch (finer convergence curves)
     seed: int = 0                   # seed of the row order (numpy) and of torch's RNG (dropout)
     eval_batch_size: int = 16384    # rows per forward pass when evaluating
@@ -57,23 +59,19 @@ class TrainConfig:
                           ("eval_batch_size", 1), ("evals_per_epoch", 1)):
             check_int(getattr(self, name), name, low=low)
         for name in ("lr", "weight_decay"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-        if self.num_threads is not None and (isinstance(self.num_threads, bool)
-                                             or not isinstance(self.num_threads, int)
-                                             or self.num_threads < 1):
-            raise ValueError(f"num_threads must be a positive int or None, got {self.num_threads!r}")
+            check_number(getattr(self, name), name, low=0)
+        if self.num_threads is not None:
+            check_int(self.num_threads, "num_threads", low=1)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class History:
     """What :func:`fit` learned: the convergence curve, best epoch, test metrics, time.
 
     ``curve`` holds one dict per validation evaluation (``epoch``: epochs done, fractional when
     ``evals_per_epoch > 1``; ``step``; ``train_loss``: mean over the epoch's batches so far;
-    ``valid_auc``; ``valid_logloss``; ``seconds`` since training began); ``subsets`` holds the test metrics on each named subset
-    (e.g. rows with ids unseen in training).
+    ``valid_auc``; ``valid_logloss``; ``seconds`` since training began); ``subsets`` holds the
+    test metrics on each named subset (e.g. rows with ids unseen in training).
 
     Example:
         >>> History().best_epoch
@@ -93,53 +91,6 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""
         return {k: copy.deepcopy(v) for k, v in self.__dict__.items()}
-
-
-def roc_auc(y_true: Any, scores: Any) -> float:
-    """Exact area under the ROC curve (Mann-Whitney U with average ranks for ties).
-
-    Returns NaN when ``y_true`` holds a single class (AUC is undefined there).
-
-    Args:
-        y_true: (N,) labels in {0, 1}.
-        scores: (N,) real scores (logits or probabilities; only their order matters).
-
-    Example:
-        >>> roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
-        0.75
-        >>> roc_auc([0, 1], [0.5, 0.5])
-        0.5
-    """
-    y = np.asarray(y_true, dtype=np.float64).ravel()
-    s = np.asarray(scores, dtype=np.float64).ravel()
-    if y.shape != s.shape:
-        raise ValueError(f"y_true and scores must have the same length, got {y.size} and {s.size}")
-    if ((y != 0) & (y != 1)).any():
-        raise ValueError(f"y_true must hold 0/1 labels, got {np.unique(y)[:5]}")
-    n_pos = y.sum()
-    n_neg = y.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    order = np.argsort(s, kind="mergesort")
-    sorted_s = s[order]
-    _, inverse, counts = np.unique(sorted_s, return_inverse=True, return_counts=True)
-    average_rank = np.cumsum(counts) - (counts - 1) / 2.0  # 1-based average rank per tie group
-    rank_sum = average_rank[inverse][y[order] == 1].sum()
-    return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
-
-
-def log_loss(y_true: Any, logits: Any) -> float:
-    """Mean binary cross-entropy of labels against *logits* (computed stably, in nats).
-
-    Example:
-        >>> round(log_loss([1, 0], [0.0, 0.0]), 4)
-        0.6931
-    """
-    y = torch.as_tensor(np.asarray(y_true, dtype=np.float64))
-    z = torch.as_tensor(np.asarray(logits, dtype=np.float64))
-    if y.shape != z.shape:
-        raise ValueError(f"y_true and logits must have the same shape, got {tuple(y.shape)} and {tuple(z.shape)}")
-    return float(F.binary_cross_entropy_with_logits(z, y)) if y.numel() else float("nan")
 
 
 def _batch(data: Any, rows: np.ndarray) -> dict[str, Any]:
@@ -191,14 +142,10 @@ def evaluate(model: torch.nn.Module, data: Any, rows: Any, *, mask: Any = None,
     if mask is not None:
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != rows.shape:
-            raise ValueError(f"mask must have shape {rows.shape} (one flag per row), got {mask.shape}")
+            raise ValueError(f"mask must have shape {rows.shape} (one flag per row), "
+                             f"got {mask.shape}")
         rows = rows[mask]
-    return _metrics(data.y[rows], predict(model, data, rows, batch_size=batch_size))
-
-
-def _metrics(y: np.ndarray, logits: np.ndarray) -> dict[str, float]:
-    return {"auc": roc_auc(y, logits) if len(y) else float("nan"), "logloss": log_loss(y, logits),
-            "n": int(len(y)), "positive_rate": float(y.mean()) if len(y) else float("nan")}
+    return binary_metrics(data.y[rows], predict(model, data, rows, batch_size=batch_size))
 
 
 def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
@@ -211,7 +158,8 @@ def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
     restored model is then scored on the test split and on each named subset of it.
 
     Args:
-        model: maps ``x`` (B, F), ``bags``, ``dense`` to logits (B,), e.g. :class:`bhlib.model.CTRModel`.
+        model: maps ``x`` (B, F), ``bags``, ``dense`` to logits (B,), e.g.
+            :class:`bhlib.model.CTRModel`.
         data: a :class:`bhlib.data.CTRDataset`.
         config: a :class:`TrainConfig` (default settings when None).
         subsets: name -> (len(test),) bool mask over the test rows, e.g. rows with unseen ids.
@@ -231,7 +179,8 @@ def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
     train_rows, valid_rows = data.splits["train"], data.splits["valid"]
     test_rows = data.splits["test"]
     if len(train_rows) == 0 or len(valid_rows) == 0:
-        raise ValueError(f"data must have train and valid rows, got {len(train_rows)} and {len(valid_rows)}")
+        raise ValueError(f"data must have train and valid rows, got {len(train_rows)} and "
+                         f"{len(valid_rows)}")
     subsets = dict(subsets or {})
     for name, m in subsets.items():
         if np.asarray(m).shape != test_rows.shape:
@@ -254,7 +203,8 @@ class _Adam:
                   for p in m.parameters(recurse=False)}
         dense = [p for p in model.parameters() if id(p) not in sparse]
         sparse_params = [p for p in model.parameters() if id(p) in sparse]
-        self.opts = [torch.optim.Adam(dense, lr=config.lr, weight_decay=config.weight_decay)] if dense else []
+        self.opts = ([torch.optim.Adam(dense, lr=config.lr, weight_decay=config.weight_decay)]
+                     if dense else [])
         if sparse_params:
             self.opts.append(torch.optim.SparseAdam(sparse_params, lr=config.lr))
 
@@ -298,12 +248,14 @@ def _fit(model, data, config, subsets, desc) -> History:
             if step not in checkpoints:
                 continue
             valid = evaluate(model, data, valid_rows, batch_size=config.eval_batch_size)
-            hist.curve.append({"epoch": round(epoch + step / steps_per_epoch, 4), "step": hist.steps,
-                               "train_loss": float(loss_sum) / seen, "valid_auc": valid["auc"],
-                               "valid_logloss": valid["logloss"], "seconds": time.perf_counter() - start})
+            hist.curve.append({"epoch": round(epoch + step / steps_per_epoch, 4),
+                               "step": hist.steps, "train_loss": float(loss_sum) / seen,
+                               "valid_auc": valid["auc"], "valid_logloss": valid["logloss"],
+                               "seconds": time.perf_counter() - start})
             bar.set_postfix(valid_auc=f"{valid['auc']:.4f}")
             if not valid["auc"] <= hist.best_valid_auc:  # first evaluation, or better (NaN-safe)
-                hist.best_epoch, hist.best_valid_auc, stale = hist.curve[-1]["epoch"], valid["auc"], 0
+                hist.best_epoch, hist.best_valid_auc = hist.curve[-1]["epoch"], valid["auc"]
+                stale = 0
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             else:
                 stale += 1
@@ -322,9 +274,9 @@ def _fit(model, data, config, subsets, desc) -> History:
     if len(test_rows):
         logits = predict(model, data, test_rows, batch_size=config.eval_batch_size)
         y = data.y[test_rows]
-        test = _metrics(y, logits)
+        test = binary_metrics(y, logits)
         hist.test_auc, hist.test_logloss = test["auc"], test["logloss"]
         for name, m in subsets.items():
             m = np.asarray(m, dtype=bool)
-            hist.subsets[name] = _metrics(y[m], logits[m])
+            hist.subsets[name] = binary_metrics(y[m], logits[m])
     return hist

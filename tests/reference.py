@@ -1,8 +1,8 @@
 """A slow, obviously-correct pure-Python reference of BH's index math (the test oracle).
 
-Written from the definitions (README, "Choices that are ours") with Python ints and strings, sharing no code with
-``bhlib.codes``: bits by string slicing, blocks by explicit position lists, decimalization by
-Horner's rule over the block's bits from its highest rank down.
+Written from the definitions (README, "Choices that are ours") with Python ints and strings,
+sharing no code with ``bhlib.codes``: bits by string slicing, blocks by explicit position lists,
+decimalization by Horner's rule over the block's bits from its highest rank down.
 """
 from __future__ import annotations
 

@@ -4,7 +4,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bhlib import bh_indices, bits_needed, block_lengths, block_partition, format_bits, table_rows
+from bhlib import (
+    bh_indices,
+    bits_needed,
+    block_lengths,
+    block_partition,
+    format_bits,
+    table_rows,
+)
 
 from . import reference
 
@@ -169,7 +176,7 @@ def test_int32_out_and_unvalidated_paths_agree_with_default(cfg, data):
 
 
 def test_chunked_path_matches_reference_across_chunk_boundaries():
-    from bhlib.codes import _CHUNK
+    from bhlib.indices import _CHUNK
     ids = torch.randint(0, 2**33, (2 * _CHUNK + 17,))
     for strategy in STRATS:
         out = bh_indices(ids, num_bits=33, strategy=strategy, block_bits=7)

@@ -16,7 +16,8 @@ def toy(**changes):
         X=np.array([[0, 0], [1, 1], [2, 0], [0, 2], [3, 1], [1, 0]], dtype=np.int64),
         y=np.array([1, 0, 1, 0, 1, 0], dtype=np.float32),
         cardinalities={"u": 4, "i": 3, "g": 2},
-        splits={"train": np.array([0, 1, 2], dtype=np.int64), "valid": np.array([3], dtype=np.int64),
+        splits={"train": np.array([0, 1, 2], dtype=np.int64),
+                "valid": np.array([3], dtype=np.int64),
                 "test": np.array([4, 5], dtype=np.int64)},
         bags={"g": np.array([[0, 1], [0, -1], [-1, -1], [1, -1], [1, 0], [0, -1]], dtype=np.int64)},
         dense=np.zeros((6, 2), dtype=np.float32), description="hand-made")
@@ -39,7 +40,8 @@ def test_encode_ids_orders():
     vals = ["c", "a", "b", "a"]
     assert encode_ids(vals, order="sorted")[1].tolist() == ["a", "b", "c"]
     assert encode_ids(vals, order="first_seen")[1].tolist() == ["c", "a", "b"]
-    assert encode_ids([10, 9, 100], order="sorted")[0].tolist() == [1, 0, 2]  # numeric, not string sort
+    # numeric, not string sort
+    assert encode_ids([10, 9, 100], order="sorted")[0].tolist() == [1, 0, 2]
 
 
 def test_encode_ids_random_is_seeded_and_independent_of_row_order():
@@ -180,7 +182,8 @@ def _bad_splits():
     (dict(y=np.ones(6)), TypeError, "float32"),
     (dict(y=np.array([0, 1, 2, 0, 0, 0], np.float32)), ValueError, "found 2.0 at row 2"),
     (dict(X=np.array([[0, 0]] * 5 + [[4, 0]], dtype=np.int64)), ValueError, "field 'u' holds id 4"),
-    (dict(X=np.array([[0, 0]] * 5 + [[0, -1]], dtype=np.int64)), ValueError, "field 'i' holds id -1"),
+    (dict(X=np.array([[0, 0]] * 5 + [[0, -1]], dtype=np.int64)), ValueError,
+     "field 'i' holds id -1"),
     (dict(cardinalities={"u": 4, "i": 3}), ValueError, "missing \\['g'\\]"),
     (dict(cardinalities={"u": 4, "i": 3, "g": 2, "x": 1}), ValueError, "extra \\['x'\\]"),
     (dict(cardinalities={"u": 4, "i": 0, "g": 2}), ValueError, "cardinalities\\['i'\\].*0"),
@@ -194,7 +197,8 @@ def _bad_splits():
     (dict(splits={"train": np.array([1, 0, 2]), "valid": np.array([3]), "test": np.array([4, 5])}),
      ValueError, "strictly increasing"),
     (dict(splits={"train": np.array([0, 1, 2]), "test": np.array([3, 4, 5])}), ValueError, "keys"),
-    (dict(splits={"train": np.array([0, 1, 2.0]), "valid": np.array([3]), "test": np.array([4, 5])}),
+    (dict(splits={"train": np.array([0, 1, 2.0]), "valid": np.array([3]),
+                  "test": np.array([4, 5])}),
      TypeError, "int64"),
     (dict(fields=["u", "u"]), ValueError, "unique"),
     (dict(X=np.zeros((0, 2), np.int64), y=np.zeros(0, np.float32)), ValueError, "no rows"),

@@ -31,8 +31,9 @@ FAKE = {  # invented rows in the recbole atomic-file format
                     "3\t\"Quoted\" Title\tV\tDrama Comedy\n",
     "ml-100k.inter": "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
                      + "".join(f"{u}\t{i}\t{r}\t{t}\n" for u, i, r, t in [
-                         (1, 1, 5, 100), (1, 2, 3, 105), (2, 3, 4, 90), (3, 1, 1, 300), (4, 3, 2, 200),
-                         (2, 1, 4, 110), (3, 2, 5, 120), (4, 1, 4, 130), (1, 3, 2, 140), (2, 2, 3, 150)]),
+                         (1, 1, 5, 100), (1, 2, 3, 105), (2, 3, 4, 90), (3, 1, 1, 300),
+                         (4, 3, 2, 200), (2, 1, 4, 110), (3, 2, 5, 120), (4, 1, 4, 130),
+                         (1, 3, 2, 140), (2, 2, 3, 150)]),
 }
 
 
@@ -51,17 +52,20 @@ def fake_wheel(members: dict) -> bytes:
 class FakePip:
     """Stands in for subprocess.run: writes ``wheel`` into the ``-d`` folder, or fails."""
 
-    def __init__(self, wheel: bytes | None = None, returncode: int = 0, exc: Exception | None = None):
+    def __init__(self, wheel: bytes | None = None, returncode: int = 0,
+                 exc: Exception | None = None):
         self.wheel, self.returncode, self.exc, self.calls = wheel, returncode, exc, []
 
     def __call__(self, cmd, **kwargs):
         self.calls.append(cmd)
-        assert cmd[1:6] == ["-m", "pip", "download", "--no-deps", "--only-binary=:all:"] and "recbole==1.2.1" in cmd
+        assert (cmd[1:6] == ["-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+                and "recbole==1.2.1" in cmd)
         assert "timeout" in kwargs and kwargs.get("capture_output")
         if self.exc is not None:
             raise self.exc
         if self.wheel is not None:
-            (Path(cmd[cmd.index("-d") + 1]) / "recbole-1.2.1-py3-none-any.whl").write_bytes(self.wheel)
+            (Path(cmd[cmd.index("-d") + 1]) / "recbole-1.2.1-py3-none-any.whl").write_bytes(
+                self.wheel)
         err = "" if self.returncode == 0 else (
             "ERROR: Could not find a version that satisfies the requirement recbole==1.2.1\n"
             "ERROR: No matching distribution found for recbole==1.2.1\n")
@@ -85,15 +89,18 @@ def files_under(path: Path) -> list[str]:
     return sorted(str(p.relative_to(path)) for p in path.rglob("*")) if path.exists() else []
 
 
-@pytest.mark.parametrize("pip", [FakePip(returncode=1), FakePip(exc=subprocess.TimeoutExpired("pip", 300)),
-                                 FakePip(exc=OSError("no such interpreter"))], ids=["fails", "timeout", "oserror"])
+@pytest.mark.parametrize("pip", [FakePip(returncode=1),
+                                 FakePip(exc=subprocess.TimeoutExpired("pip", 300)),
+                                 FakePip(exc=OSError("no such interpreter"))],
+                         ids=["fails", "timeout", "oserror"])
 def test_offline_raises_and_writes_nothing(tmp_path, monkeypatch, pip):
     monkeypatch.setattr(ml.subprocess, "run", pip)
     with pytest.raises(DataFetchError) as info:
         fetch_movielens(tmp_path / "cache", verbose=False)
     msg = str(info.value)
     assert info.value.kind == "download" and isinstance(info.value, RuntimeError)
-    assert "PyPI" in msg and str(tmp_path / "cache" / "ml-100k") in msg  # what to do, where to put files
+    # what to do, where to put files
+    assert "PyPI" in msg and str(tmp_path / "cache" / "ml-100k") in msg
     if pip.returncode:
         assert "No matching distribution" in msg
     assert files_under(tmp_path / "cache") == []
@@ -118,9 +125,11 @@ def test_fetch_extracts_then_uses_cache(tmp_path, monkeypatch, capsys, trust_fak
     pip = FakePip(trust_fakes)
     monkeypatch.setattr(ml.subprocess, "run", pip)
     folder = fetch_movielens(tmp_path)
-    assert folder == tmp_path / "ml-100k" and files_under(tmp_path) == ["ml-100k"] + [f"ml-100k/{n}" for n in NAMES]
+    assert (folder == tmp_path / "ml-100k"
+            and files_under(tmp_path) == ["ml-100k"] + [f"ml-100k/{n}" for n in NAMES])
     assert (folder / "ml-100k.user").read_text() == FAKE["ml-100k.user"]
-    assert "Fetching MovieLens-100K from the recbole==1.2.1 wheel on PyPI" in capsys.readouterr().out
+    assert ("Fetching MovieLens-100K from the recbole==1.2.1 wheel on PyPI"
+            in capsys.readouterr().out)
     monkeypatch.setattr(ml.subprocess, "run", no_pip)
     assert fetch_movielens(tmp_path) == folder
     assert capsys.readouterr().out == "" and len(pip.calls) == 1
@@ -133,12 +142,14 @@ def test_corrupt_cache_is_not_trusted(tmp_path, monkeypatch, trust_fakes):
         (folder / name).write_text(text)
     (folder / "ml-100k.inter").write_text("user_id:token\n1\n")  # corrupt / truncated
     monkeypatch.setattr(ml.subprocess, "run", FakePip(returncode=1))
-    with pytest.raises(DataFetchError, match=r"failed verification: \{'ml-100k.inter': 'sha256 mismatch'\}"):
+    with pytest.raises(DataFetchError,
+                       match=r"failed verification: \{'ml-100k.inter': 'sha256 mismatch'\}"):
         load_movielens(tmp_path, verbose=False)
     assert files_under(folder) == NAMES  # no temporary or partial files
     monkeypatch.setattr(ml.subprocess, "run", FakePip(trust_fakes))  # back online: repaired
     assert load_movielens(tmp_path, verbose=False).num_rows == 10
-    assert (folder / "ml-100k.inter").read_text() == FAKE["ml-100k.inter"] and files_under(folder) == NAMES
+    assert ((folder / "ml-100k.inter").read_text() == FAKE["ml-100k.inter"]
+            and files_under(folder) == NAMES)
 
 
 def test_failed_write_leaves_no_partial_files(tmp_path, monkeypatch, trust_fakes):
@@ -161,9 +172,10 @@ def test_load_parses_recbole_format(tmp_path, monkeypatch, trust_fakes, split):
         (folder / name).write_text(text)
     monkeypatch.setattr(ml.subprocess, "run", no_pip)
     ds = load_movielens(tmp_path, split=split, id_order="sorted", verbose=False)
-    assert ds.fields == ["user_id", "item_id", "gender", "occupation", "zip_code", "age", "release_year"]
-    assert ds.cardinalities == {"user_id": 4, "item_id": 3, "gender": 2, "occupation": 3, "zip_code": 3,
-                                "age": 4, "release_year": 2, "genres": 5}
+    assert ds.fields == ["user_id", "item_id", "gender", "occupation", "zip_code", "age",
+                         "release_year"]
+    assert ds.cardinalities == {"user_id": 4, "item_id": 3, "gender": 2, "occupation": 3,
+                                "zip_code": 3, "age": 4, "release_year": 2, "genres": 5}
     assert ds.y.tolist() == [1, 0, 1, 0, 0, 1, 1, 1, 0, 0]  # rating >= 4
     col = {f: ds.X[:, j] for j, f in enumerate(ds.fields)}
     assert col["user_id"].tolist() == [0, 0, 1, 2, 3, 1, 2, 3, 0, 1]  # sorted numerically
@@ -224,4 +236,5 @@ def test_real_movielens(ml_cache, tmp_path, monkeypatch):
     assert list(cwd.iterdir()) == [] and list(tmp.iterdir()) == []
     assert {p.name for p in REPO.iterdir()} - top_before <= {".pytest_cache", ".hypothesis"}
     check = subprocess.run(["git", "check-ignore", "-q", "data/ml-100k/ml-100k.inter"], cwd=REPO)
-    assert check.returncode in (0, 128), "data/ml-100k must be gitignored"  # 128: not a git checkout
+    # 128: not a git checkout
+    assert check.returncode in (0, 128), "data/ml-100k must be gitignored"

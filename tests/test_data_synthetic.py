@@ -28,7 +28,8 @@ def top_bits_lookup_accuracy(target_of_id: np.ndarray, bits: int = 8, seed: int 
     bucket = np.arange(V) >> (width - bits)
     K = int(target_of_id.max()) + 1
     fit = np.random.default_rng(seed).random(V) < 0.5
-    counts = np.bincount(bucket[fit] * K + target_of_id[fit], minlength=(2**bits) * K).reshape(2**bits, K)
+    counts = np.bincount(bucket[fit] * K + target_of_id[fit],
+                         minlength=(2**bits) * K).reshape(2**bits, K)
     guess = counts.argmax(axis=1)
     return float((guess[bucket[~fit]] == target_of_id[~fit]).mean())
 
@@ -52,7 +53,8 @@ def test_deterministic_per_seed(small):
 def test_fields_are_independent_streams():
     a = planted_structure(SMALL)
     b = planted_structure(dataclasses.replace(SMALL, vocab_sizes=(5000, 300, 10)))
-    assert (a.cluster_of_id[0] == b.cluster_of_id[0]).all() and (a.rank_of_id[2] == b.rank_of_id[2]).all()
+    assert ((a.cluster_of_id[0] == b.cluster_of_id[0]).all()
+            and (a.rank_of_id[2] == b.rank_of_id[2]).all())
 
 
 def test_zipf_skew(small):
@@ -100,7 +102,8 @@ def test_cluster_not_readable_from_top_bits():
     acc = top_bits_lookup_accuracy(cluster)
     assert acc < chance + 0.01 and acc < 1.5 / K
     # Contrast: number the same ids by cluster (what a rigged generator would do) -> detected.
-    rigged = cluster[np.argsort(cluster, kind="stable")]  # new id i holds the i-th id in cluster order
+    # new id i holds the i-th id in cluster order
+    rigged = cluster[np.argsort(cluster, kind="stable")]
     assert top_bits_lookup_accuracy(rigged) > 0.9
 
 
@@ -123,7 +126,7 @@ def test_popularity_not_readable_from_ids():
     (dict(vocab_sizes=10), TypeError, "vocab_sizes"),
     (dict(zipf_exponent=-1.0), ValueError, "zipf_exponent"),
     (dict(num_clusters=0), ValueError, "num_clusters"),
-    (dict(cluster_effect=float("nan")), TypeError, "cluster_effect"),
+    (dict(cluster_effect=float("nan")), ValueError, "cluster_effect"),
     (dict(id_effect=-0.1), ValueError, "id_effect"),
     (dict(noise="0"), TypeError, "noise"),
     (dict(base_rate=1.0), ValueError, "base_rate"),

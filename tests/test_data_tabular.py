@@ -69,7 +69,8 @@ def test_explicit_separator(tmp_path):
     assert load_csv(p, label="click", categorical=["device"], sep="|").cardinalities["device"] == 3
 
 
-@pytest.mark.parametrize("labels", [["0", "1"], ["True", "False"], ["true", "false"], ["0.0", "1.0"]])
+@pytest.mark.parametrize("labels", [["0", "1"], ["True", "False"], ["true", "false"],
+                                    ["0.0", "1.0"]])
 def test_label_formats(tmp_path, labels):
     p = tmp_path / "l.csv"
     pd.DataFrame({"y": labels * 3, "c": list("abcdef")}).to_csv(p, index=False)
@@ -102,7 +103,9 @@ def test_missing_file(tmp_path):
 
 
 def test_missing_columns(csv_path):
-    with pytest.raises(ValueError, match=r"\['region', 'age'\] not found.*available columns: \['click', 'site'"):
+    with pytest.raises(ValueError,
+                       match=r"\['region', 'age'\] not found.*"
+                             r"available columns: \['click', 'site'"):
         load_csv(csv_path, label="click", categorical=["site", "region"], dense=["age"])
 
 
@@ -142,7 +145,8 @@ def test_ordered_split(csv_path):
     (dict(label=["click"], categorical=["site"]), TypeError, "label"),
     (dict(label="click", categorical=["site"], split="time"), ValueError, "split"),
     (dict(label="click", categorical=["site"], nrows=0), ValueError, "nrows"),
-    (dict(label="click", categorical=["hour"], dense=["device"]), ValueError, "dense column 'device'.*'x'"),
+    (dict(label="click", categorical=["hour"], dense=["device"]), ValueError,
+     "dense column 'device'.*'x'"),
     (dict(label="click", categorical=["site"], id_order="asc"), ValueError, "id_order"),
 ])
 def test_bad_arguments(csv_path, kwargs, err, match):

@@ -6,8 +6,14 @@ import pytest
 import torch
 
 import bhlib
-from bhlib import (EMBEDDINGS, BinaryHashEmbedding, FullEmbedding, HashEmbedding,
-                   MultiHashEmbedding, QREmbedding)
+from bhlib import (
+    EMBEDDINGS,
+    BinaryHashEmbedding,
+    FullEmbedding,
+    HashEmbedding,
+    MultiHashEmbedding,
+    QREmbedding,
+)
 from bhlib.hashing import hash_ids
 
 from . import reference

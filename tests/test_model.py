@@ -19,15 +19,18 @@ def toy_data(n=64, dense=True, seed=0):
     bags[0] = -1  # an empty bag
     order = rng.permutation(n)
     splits = {k: np.sort(order[a:b]).astype(np.int64)
-              for k, a, b in (("train", 0, n // 2), ("valid", n // 2, 3 * n // 4), ("test", 3 * n // 4, n))}
-    return CTRDataset("toy", ["user", "item", "gender"], X.astype(np.int64),
-                      (rng.random(n) < 0.4).astype(np.float32), dict(CARDS), splits,
+              for k, a, b in (("train", 0, n // 2), ("valid", n // 2, 3 * n // 4),
+                              ("test", 3 * n // 4, n))}
+    return CTRDataset(name="toy", fields=["user", "item", "gender"], X=X.astype(np.int64),
+                      y=(rng.random(n) < 0.4).astype(np.float32), cardinalities=dict(CARDS),
+                      splits=splits,
                       bags={"genres": bags.astype(np.int64)},
                       dense=rng.normal(size=(n, 2)).astype(np.float32) if dense else None)
 
 
 def inputs(ds, rows=slice(None)):
-    out = {"x": torch.from_numpy(ds.X[rows]), "bags": {"genres": torch.from_numpy(ds.bags["genres"][rows])}}
+    out = {"x": torch.from_numpy(ds.X[rows]),
+           "bags": {"genres": torch.from_numpy(ds.bags["genres"][rows])}}
     if ds.dense is not None:
         out["dense"] = torch.from_numpy(ds.dense[rows])
     return out
@@ -43,26 +46,30 @@ def test_every_method_plugs_in(method):
     logits.sum().backward()
     sizes = model.sizes().set_index("field")
     compressed = {"user", "item"} if method != "full" else set()
-    assert {f for f in sizes.index if sizes.loc[f, "method"] == method and method != "full"} == compressed
+    assert {f for f in sizes.index
+            if sizes.loc[f, "method"] == method and method != "full"} == compressed
     assert sizes.loc["gender", "method"] == "full" and sizes.loc["genres", "method"] == "full"
 
 
 def test_sizes_match_the_closed_form_plans():
-    model = CTRModel(CARDS, ["user", "item", "gender"], ["genres"],
+    model = CTRModel(CARDS, ["user", "item", "gender"], bag_fields=["genres"],
                      config=ModelConfig(method="bh-succession", ratio=10, embedding_dim=16))
     sizes = model.sizes().set_index("field")
     name, fixed = METHODS["bh-succession"]
     plan = plan_embedding(name, 5000, 16, ratio=10, **fixed)
-    assert sizes.loc["user", "params"] == plan.num_parameters == model.embeddings["user"].num_parameters()
+    assert (sizes.loc["user", "params"] == plan.num_parameters
+            == model.embeddings["user"].num_parameters())
     assert sizes.loc["user", "ratio"] == pytest.approx(plan.achieved_ratio)
     assert (sizes["bytes_adam"] == 3 * sizes["bytes"]).all()
     rep = model.size_report()
     assert rep["embedding_params"] == sizes["params"].sum() == model.embedding_params
     assert rep["full_embedding_params"] == 16 * sum(CARDS.values())
-    assert rep["embedding_ratio"] == pytest.approx(rep["full_embedding_params"] / rep["embedding_params"])
+    assert rep["embedding_ratio"] == pytest.approx(rep["full_embedding_params"]
+                                                   / rep["embedding_params"])
     assert rep["compressed_fields"] == ["user", "item"]
     comp = sizes.loc[["user", "item"]]
-    assert rep["compressed_ratio"] == pytest.approx(comp["full_params"].sum() / comp["params"].sum())
+    assert rep["compressed_ratio"] == pytest.approx(comp["full_params"].sum()
+                                                    / comp["params"].sum())
     assert rep["model_ratio"] < rep["embedding_ratio"]  # the MLP is not compressed
     assert rep["mlp_params"] == sum(p.numel() for p in model.mlp.parameters())
 
@@ -78,13 +85,15 @@ def test_compressed_fields_by_threshold_or_by_name():
 
 def test_unreachable_ratio_raises_budget_error_and_allocates_nothing():
     with pytest.raises(BudgetError, match="qr"):
-        CTRModel(CARDS, ["user", "item", "gender"], ["genres"], config=ModelConfig(method="qr", ratio=1000))
+        CTRModel(CARDS, ["user", "item", "gender"], bag_fields=["genres"],
+                 config=ModelConfig(method="qr", ratio=1000))
 
 
 def test_bags_are_composed_then_mean_pooled_ignoring_padding():
     ds = toy_data(dense=False)
     model = CTRModel.for_dataset(ds, ModelConfig(method="qr", ratio=2, compress_fields=["genres"]))
-    e = model.embed(torch.from_numpy(ds.X), {"genres": torch.from_numpy(ds.bags["genres"])})  # (B, 4, D)
+    e = model.embed(torch.from_numpy(ds.X),
+                    {"genres": torch.from_numpy(ds.bags["genres"])})  # (B, 4, D)
     assert e.shape == (64, 4, 16)
     table = model.embeddings["genres"]
     for row in range(64):
@@ -95,12 +104,12 @@ def test_bags_are_composed_then_mean_pooled_ignoring_padding():
 
 
 def test_same_seed_same_parameters_other_seed_other_parameters():
-    make = lambda seed: CTRModel(CARDS, ["user", "item", "gender"], ["genres"],  # noqa: E731
+    make = lambda seed: CTRModel(CARDS, ["user", "item", "gender"], bag_fields=["genres"],  # noqa: E731
                                  config=ModelConfig(method="multi_hash", ratio=10, seed=seed))
     a, b, c = make(0), make(0), make(1)
-    for (name, p), q, r in zip(a.named_parameters(), b.parameters(), c.parameters()):
+    for (name, p), q, _r in zip(a.named_parameters(), b.parameters(), c.parameters(), strict=True):
         assert torch.equal(p, q), name
-    assert not all(torch.equal(p, r) for p, r in zip(a.parameters(), c.parameters()))
+    assert not all(torch.equal(p, r) for p, r in zip(a.parameters(), c.parameters(), strict=True))
 
 
 def test_construction_leaves_the_global_rng_alone():
@@ -112,7 +121,8 @@ def test_construction_leaves_the_global_rng_alone():
 
 
 def test_ids_never_trained_embed_without_error():
-    model = CTRModel(CARDS, ["user", "item", "gender"], config=ModelConfig(method="bh-skip", ratio=10))
+    model = CTRModel(CARDS, ["user", "item", "gender"],
+                     config=ModelConfig(method="bh-skip", ratio=10))
     x = torch.tensor([[4999, 299, 1], [0, 0, 0]])
     assert model(x).shape == (2,)
 
@@ -122,8 +132,8 @@ def test_ids_never_trained_embed_without_error():
     ({"default_method": "x"}, "default_method must be one of"),
     ({"ratio": -1}, "ratio must be a positive number"),
     ({"embedding_dim": 0}, "embedding_dim must be >= 1"),
-    ({"hidden": (8, 0)}, "hidden must hold positive ints"),
-    ({"dropout": 1.0}, "dropout must be in"),
+    ({"hidden": (8, 0)}, r"hidden\[1\] must be >= 1"),
+    ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\)"),
     ({"compress_fields": "user"}, "compress_fields must be a list"),
 ])
 def test_bad_config_names_the_argument(kwargs, match):

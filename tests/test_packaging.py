@@ -1,8 +1,8 @@
 """environment.yml must delegate to pyproject.toml (no second dependency list to drift)."""
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,5 @@
-"""Equal-budget sizing: every scheme fits the budget, uses as much of it as it can, or says why not."""
+"""Equal-budget sizing: every scheme fits the budget, uses as much of it as it can, or says why
+not."""
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -6,7 +7,6 @@ from hypothesis import strategies as st
 import bhlib
 from bhlib import EMBEDDINGS, METHODS, BudgetError, make_embedding, plan_embedding
 from bhlib.embeddings.qr import qr_rows
-from bhlib.sizes import size_table
 
 
 @settings(max_examples=60, deadline=None)
@@ -94,14 +94,3 @@ def test_num_params_budget_and_plan_build_agree():
 def test_make_embedding_without_budget_passes_sizes_through():
     emb = make_embedding("qr", 1000, 4, num_collisions=10, operation="add")
     assert emb.num_collisions == 10 and emb.plan.budget is None
-
-
-def test_size_table_bh_has_no_shared_tuples_and_hash_has_collisions():
-    t = size_table(20_000, 8, ratios=(10, 100), progress=False)
-    ok = t.dropna(subset=["rows"])
-    for method in ("bh-succession", "bh-skip", "qr"):
-        assert (ok[ok.method == method].ids_sharing_tuple == 0).all()
-    assert (ok[ok.method == "hash"].ids_sharing_tuple > 0).all()
-    assert (ok[ok.method == "multi_hash"].ids_sharing_tuple > 0).all()
-    assert (ok[ok.method == "bh-shared"].ids_sharing_vector > 0).all()
-    assert t[t.method == "full"].note.str.startswith("unreachable").all()

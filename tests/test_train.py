@@ -7,8 +7,9 @@ from sklearn.metrics import roc_auc_score
 
 import bhlib.train as train_mod
 from bhlib.data import CTRDataset
+from bhlib.metrics import log_loss, roc_auc
 from bhlib.model import CTRModel, ModelConfig
-from bhlib.train import History, TrainConfig, evaluate, fit, log_loss, predict, roc_auc
+from bhlib.train import History, TrainConfig, evaluate, fit, predict
 
 QUIET = dict(progress=False)
 
@@ -23,13 +24,15 @@ def learnable_data(n=2000, seed=0, time_split=False):
         user[: 3 * n // 4] = rng.integers(0, 300, 3 * n // 4)
         user[3 * n // 4:] = rng.integers(300, V, n - 3 * n // 4)
     item = rng.integers(0, 20, n)
-    y = (rng.random(n) < 1 / (1 + np.exp(-(effect[user] + 0.3 * (item % 3 - 1))))).astype(np.float32)
+    y = (rng.random(n)
+         < 1 / (1 + np.exp(-(effect[user] + 0.3 * (item % 3 - 1))))).astype(np.float32)
     order = np.arange(n) if time_split else rng.permutation(n)
     cut = [0, int(0.6 * n), 3 * n // 4, n] if time_split else [0, int(0.7 * n), int(0.85 * n), n]
     splits = {k: np.sort(order[cut[i]:cut[i + 1]]).astype(np.int64)
               for i, k in enumerate(("train", "valid", "test"))}
     X = np.stack([user, item], 1).astype(np.int64)
-    return CTRDataset("learnable", ["user", "item"], X, y, {"user": V, "item": 20}, splits)
+    return CTRDataset(name="learnable", fields=["user", "item"], X=X, y=y,
+                      cardinalities={"user": V, "item": 20}, splits=splits)
 
 
 # ---------------------------------------------------------------- AUC and logloss
@@ -63,7 +66,8 @@ def test_log_loss_matches_sklearn():
 def test_fit_learns_and_keeps_a_curve():
     ds = learnable_data()
     model = CTRModel.for_dataset(ds, ModelConfig(method="hash", ratio=2, compress_threshold=100))
-    h = fit(model, ds, TrainConfig(epochs=4, lr=1e-2, batch_size=100, patience=8, evals_per_epoch=2, **QUIET))
+    h = fit(model, ds, TrainConfig(epochs=4, lr=1e-2, batch_size=100, patience=8,
+                                   evals_per_epoch=2, **QUIET))
     assert isinstance(h, History) and len(h.curve) == 8 and not h.stopped_early
     assert [c["epoch"] for c in h.curve] == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
     assert h.curve[-1]["step"] == h.steps == 4 * 14  # 1400 train rows / 100
@@ -112,7 +116,8 @@ def test_unseen_ids_on_a_time_split_are_embedded_and_scored_separately():
     assert 0 < valid_unseen.sum() < len(valid_unseen)
     sub = {"unseen_valid_like": mask, "seen": ~mask}
     for method in ("full", "hash", "qr", "bh-succession", "bh-skip", "multi_hash"):
-        model = CTRModel.for_dataset(ds, ModelConfig(method=method, ratio=None if method == "full" else 4,
+        model = CTRModel.for_dataset(ds, ModelConfig(method=method,
+                                                     ratio=None if method == "full" else 4,
                                                      compress_threshold=100))
         h = fit(model, ds, TrainConfig(epochs=1, **QUIET), subsets=sub)
         assert h.subsets["unseen_valid_like"]["n"] == mask.sum() and h.subsets["seen"]["n"] == 0
@@ -145,7 +150,8 @@ def test_predict_is_batched_and_restores_training_mode():
     model = CTRModel.for_dataset(ds, ModelConfig(dropout=0.5))
     model.train()
     rows = ds.splits["test"]
-    np.testing.assert_allclose(predict(model, ds, rows, batch_size=7), predict(model, ds, rows), rtol=1e-5)
+    np.testing.assert_allclose(predict(model, ds, rows, batch_size=7), predict(model, ds, rows),
+                               rtol=1e-5)
     assert model.training
 
 
@@ -154,7 +160,7 @@ def test_predict_is_batched_and_restores_training_mode():
     ({"batch_size": 1.5}, "batch_size must be an int"),
     ({"lr": -1}, "lr must be a non-negative number"),
     ({"patience": 0}, "patience must be >= 1"),
-    ({"num_threads": 0}, "num_threads must be a positive int"),
+    ({"num_threads": 0}, "num_threads must be >= 1"),
     ({"evals_per_epoch": 0}, "evals_per_epoch must be >= 1"),
 ])
 def test_bad_train_config_names_the_argument(kwargs, match):

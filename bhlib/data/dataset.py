@@ -3,7 +3,7 @@
 A dataset is a matrix of dense categorical ids ``X`` (one column per single-valued field), a
 binary label ``y``, optional multi-hot ``bags`` and ``dense`` numeric features, and a fixed
 train/valid/test split. Raw values become dense ids, and rows are split, through the helpers in
-:mod:`bhlib.data.encoding` (re-exported here for backward compatibility).
+:mod:`bhlib.data.encoding`.
 """
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._checks import check_choice, check_int
 from .encoding import SPLITS
 
 
 def _check_array(a, name: str, dtype, ndim: int, rows: int | None = None) -> None:
-    if not isinstance(a, np.ndarray) or a.dtype != dtype or a.ndim != ndim or (rows is not None and len(a) != rows):
-        want = f"{ndim}-D {np.dtype(dtype).name} ndarray" + ("" if rows is None else f" with {rows} rows")
-        raise TypeError(f"{name} must be a {want}, got {type(a).__name__} {getattr(a, 'dtype', '')} "
-                        f"{getattr(a, 'shape', '')}; convert with np.asarray(..., dtype=np.{np.dtype(dtype).name})")
+    if (not isinstance(a, np.ndarray) or a.dtype != dtype or a.ndim != ndim
+            or (rows is not None and len(a) != rows)):
+        want = (f"{ndim}-D {np.dtype(dtype).name} ndarray"
+                + ("" if rows is None else f" with {rows} rows"))
+        raise TypeError(f"{name} must be a {want}, got {type(a).__name__} "
+                        f"{getattr(a, 'dtype', '')} {getattr(a, 'shape', '')}; convert with "
+                        f"np.asarray(..., dtype=np.{np.dtype(dtype).name})")
 
 
 def _check_ids(ids: np.ndarray, name: str, card: int, *, low: int) -> None:
@@ -29,7 +33,7 @@ def _check_ids(ids: np.ndarray, name: str, card: int, *, low: int) -> None:
         raise ValueError(f"{name} holds id {v}, outside [0, {card}){pad}")
 
 
-@dataclass(eq=False, repr=False)
+@dataclass(eq=False, repr=False, kw_only=True)
 class CTRDataset:
     """A click-through-rate dataset: dense categorical ids, a binary label and a fixed split.
 
@@ -49,8 +53,9 @@ class CTRDataset:
 
     Example:
         >>> from bhlib.data.encoding import random_split
-        >>> ds = CTRDataset("toy", ["user"], np.array([[0], [1], [1]]), np.array([1, 0, 1], np.float32),
-        ...                 {"user": 2}, random_split(3, seed=0, fractions=(2/3, 0, 1/3)))
+        >>> ds = CTRDataset(name="toy", fields=["user"], X=np.array([[0], [1], [1]]),
+        ...                 y=np.array([1, 0, 1], np.float32), cardinalities={"user": 2},
+        ...                 splits=random_split(3, seed=0, fractions=(2/3, 0, 1/3)))
         >>> ds.num_rows, round(ds.positive_rate, 3)
         (3, 0.667)
     """
@@ -81,17 +86,19 @@ class CTRDataset:
         if n == 0:
             raise ValueError("dataset has no rows")
         if X.shape[1] != len(self.fields):
-            raise ValueError(f"X has {X.shape[1]} columns but {len(self.fields)} fields: {self.fields}")
+            raise ValueError(f"X has {X.shape[1]} columns but {len(self.fields)} fields: "
+                             f"{self.fields}")
         bad = ~((y == 0) | (y == 1))
         if bad.any():
-            raise ValueError(f"y must hold 0/1, found {float(y[bad][0])} at row {int(np.flatnonzero(bad)[0])}")
+            raise ValueError(f"y must hold 0/1, found {float(y[bad][0])} "
+                             f"at row {int(np.flatnonzero(bad)[0])}")
         expected, cards = set(self.fields) | set(self.bags), self.cardinalities
         if set(cards) != expected:
-            raise ValueError(f"cardinalities must have exactly the keys {sorted(expected)}: missing "
-                             f"{sorted(expected - set(cards))}, extra {sorted(set(cards) - expected)}")
+            raise ValueError(f"cardinalities must have exactly the keys {sorted(expected)}: "
+                             f"missing {sorted(expected - set(cards))}, "
+                             f"extra {sorted(set(cards) - expected)}")
         for f, c in cards.items():
-            if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1:
-                raise ValueError(f"cardinalities[{f!r}] must be a positive int, got {c!r}")
+            check_int(c, f"cardinalities[{f!r}]", low=1)
         for j, f in enumerate(self.fields):
             _check_ids(X[:, j], f"field {f!r}", cards[f], low=0)
         for f, b in self.bags.items():
@@ -100,17 +107,19 @@ class CTRDataset:
         if self.dense is not None:
             _check_array(self.dense, "dense", np.float32, 2, n)
             if not np.isfinite(self.dense).all():
-                raise ValueError(f"dense holds {int((~np.isfinite(self.dense)).sum())} non-finite values")
+                raise ValueError(f"dense holds {int((~np.isfinite(self.dense)).sum())} "
+                                 "non-finite values")
         self._check_splits(n)
 
     def _check_splits(self, n: int):
         if set(self.splits) != set(SPLITS):
-            raise ValueError(f"splits must have exactly the keys {SPLITS}, got {sorted(self.splits)}")
+            raise ValueError(f"splits must have exactly the keys {SPLITS}, "
+                             f"got {sorted(self.splits)}")
         for k, idx in self.splits.items():
             _check_array(idx, f"splits[{k!r}]", np.int64, 1)
             if idx.size and (idx[0] < 0 or idx[-1] >= n or (np.diff(idx) <= 0).any()):
-                raise ValueError(f"splits[{k!r}] must be strictly increasing row indices in [0, {n}), "
-                                 f"got values from {idx.min()} to {idx.max()}")
+                raise ValueError(f"splits[{k!r}] must be strictly increasing row indices "
+                                 f"in [0, {n}), got values from {idx.min()} to {idx.max()}")
         counts = np.bincount(np.concatenate([self.splits[k] for k in SPLITS]), minlength=n)
         if (counts != 1).any():
             row = int(np.flatnonzero(counts != 1)[0])
@@ -129,7 +138,8 @@ class CTRDataset:
 
     def __repr__(self) -> str:
         return (f"CTRDataset(name={self.name!r}, rows={self.num_rows}, fields={self.fields}, "
-                f"bags={list(self.bags)}, dense={0 if self.dense is None else self.dense.shape[1]}, "
+                f"bags={list(self.bags)}, "
+                f"dense={0 if self.dense is None else self.dense.shape[1]}, "
                 f"positive_rate={self.positive_rate:.3f})")
 
     def _column(self, f: str) -> np.ndarray:
@@ -156,14 +166,16 @@ class CTRDataset:
 
         Example:
             >>> from bhlib.data.encoding import random_split
-            >>> ds = CTRDataset("toy", ["u"], np.array([[0], [1], [2]]), np.ones(3, np.float32),
-            ...                 {"u": 3}, random_split(3, seed=0, fractions=(2/3, 0, 1/3)))
+            >>> ds = CTRDataset(name="toy", fields=["u"], X=np.array([[0], [1], [2]]),
+            ...                 y=np.ones(3, np.float32), cardinalities={"u": 3},
+            ...                 splits=random_split(3, seed=0, fractions=(2/3, 0, 1/3)))
             >>> ds.summary(verbose=False).to_dict("records")
             [{'field': 'u', 'kind': 'single', 'cardinality': 3, 'seen_in_train': 2}]
         """
         if verbose:
             sizes = " / ".join(f"{k} {len(self.splits[k]):,}" for k in SPLITS)
-            print(f"{self.name}: {self.num_rows:,} rows, positive rate {self.positive_rate:.3f}; {sizes}")
+            print(f"{self.name}: {self.num_rows:,} rows, "
+                  f"positive rate {self.positive_rate:.3f}; {sizes}")
             if self.description:
                 print(self.description)
         names = self.fields + list(self.bags)
@@ -188,14 +200,16 @@ class CTRDataset:
             (len(splits[split]),) bool array aligned with ``splits[split]``.
 
         Example:
-            >>> ds = CTRDataset("toy", ["u"], np.array([[0], [1], [0]]), np.ones(3, np.float32),
-            ...                 {"u": 2}, {"train": np.array([0]), "valid": np.array([1]), "test": np.array([2])})
+            >>> ds = CTRDataset(name="toy", fields=["u"], X=np.array([[0], [1], [0]]),
+            ...                 y=np.ones(3, np.float32), cardinalities={"u": 2},
+            ...                 splits={"train": np.array([0]), "valid": np.array([1]),
+            ...                         "test": np.array([2])})
             >>> ds.unseen_mask("valid").tolist(), ds.unseen_mask("test").tolist()
             ([True], [False])
         """
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-        fields = self.fields if fields is None else ([fields] if isinstance(fields, str) else list(fields))
+        check_choice(split, "split", SPLITS)
+        fields = (self.fields if fields is None
+                  else ([fields] if isinstance(fields, str) else list(fields)))
         rows = self.splits[split]
         mask = np.zeros(len(rows), dtype=bool)
         for f in fields:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._checks import check_int
+from .._checks import check_choice, check_int
 
 SPLITS = ("train", "valid", "test")
 ID_ORDERS = ("random", "sorted", "first_seen")
@@ -54,10 +54,12 @@ def check_fractions(fractions, name="fractions") -> tuple[float, float, float]:
     """
     try:
         fr = tuple(float(f) for f in fractions)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be three numbers (train, valid, test), got {fractions!r}")
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be three numbers (train, valid, test), "
+                        f"got {fractions!r}") from err
     if len(fr) != 3 or any(not np.isfinite(f) or f < 0 for f in fr) or abs(sum(fr) - 1) > 1e-6:
-        raise ValueError(f"{name} must be three non-negative numbers summing to 1, got {fractions!r}")
+        raise ValueError(f"{name} must be three non-negative numbers summing to 1, "
+                         f"got {fractions!r}")
     return fr
 
 
@@ -67,7 +69,7 @@ def _cut(order: np.ndarray, fractions) -> dict[str, np.ndarray]:
     n_train = int(round(fractions[0] * n))
     n_valid = min(int(round(fractions[1] * n)), n - n_train)
     pieces = np.split(order, [n_train, n_train + n_valid])
-    return {name: np.sort(p).astype(np.int64) for name, p in zip(SPLITS, pieces)}
+    return {name: np.sort(p).astype(np.int64) for name, p in zip(SPLITS, pieces, strict=True)}
 
 
 def random_split(n: int, *, seed: int, fractions=(0.8, 0.1, 0.1)) -> dict[str, np.ndarray]:
@@ -102,8 +104,10 @@ def time_split(timestamps, *, fractions=(0.7, 0.1, 0.2)) -> dict[str, np.ndarray
         {'train': array([1, 3, 4]), 'valid': array([2]), 'test': array([0])}
     """
     ts = np.asarray(timestamps)
-    if ts.ndim != 1 or not (np.issubdtype(ts.dtype, np.number) or np.issubdtype(ts.dtype, np.datetime64)):
-        raise TypeError(f"timestamps must be a 1-D numeric array, got shape {ts.shape} dtype {ts.dtype}")
+    if ts.ndim != 1 or not (np.issubdtype(ts.dtype, np.number)
+                            or np.issubdtype(ts.dtype, np.datetime64)):
+        raise TypeError("timestamps must be a 1-D numeric array, "
+                        f"got shape {ts.shape} dtype {ts.dtype}")
     if np.issubdtype(ts.dtype, np.floating) and np.isnan(ts).any():
         raise ValueError(f"timestamps contain {int(np.isnan(ts).sum())} NaN values")
     return _cut(np.argsort(ts, kind="stable"), check_fractions(fractions))
@@ -132,8 +136,7 @@ def encode_ids(values, *, seed: int = 0, order: str = "random") -> tuple[np.ndar
         >>> vocab[codes].tolist()
         ['b', 'a', 'b', 'c']
     """
-    if order not in ID_ORDERS:
-        raise ValueError(f"order must be one of {ID_ORDERS}, got {order!r}")
+    check_choice(order, "order", ID_ORDERS)
     seed = _check_count(seed, "seed")
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
         raise TypeError(f"values must be a 1-D sequence, got {type(values).__name__}")
@@ -183,7 +186,8 @@ def encode_bags(values, *, sep: str = " ", seed: int = 0, order: str = "random")
     s = pd.Series(np.asarray(values, dtype=object))
     tokens = s.str.split(sep).explode()
     tokens = tokens[tokens.notna() & (tokens != "")]
-    pairs = pd.DataFrame({"row": tokens.index.to_numpy(np.int64), "tok": tokens.astype(str).to_numpy()})
+    pairs = pd.DataFrame({"row": tokens.index.to_numpy(np.int64),
+                          "tok": tokens.astype(str).to_numpy()})
     pairs = pairs.drop_duplicates(ignore_index=True)
     codes, vocab = encode_ids(pairs["tok"], seed=seed, order=order)
     rows = pairs["row"].to_numpy()

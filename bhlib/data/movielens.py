@@ -23,8 +23,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._checks import check_choice
 from .dataset import CTRDataset
-from .encoding import ID_ORDERS, MISSING, encode_bags, encode_ids, random_split, spawn_seeds, time_split
+from .encoding import (
+    ID_ORDERS,
+    MISSING,
+    encode_bags,
+    encode_ids,
+    random_split,
+    spawn_seeds,
+    time_split,
+)
 
 WHEEL = "recbole==1.2.1"
 WHEEL_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"
@@ -84,21 +93,25 @@ def _cache_problems(target: Path) -> dict[str, str]:
 
 def _advice(target: Path, problems: dict[str, str]) -> str:
     """What the user can do when the fetch fails (appended to every DataFetchError)."""
-    how = (f"Check that this machine can reach PyPI (try: pip download --no-deps {WHEEL}), or place "
-           f"{', '.join(MEMBER_SHA256)} from the wheel's {MEMBER_DIR} by hand in {target}.")
+    how = (f"Check that this machine can reach PyPI (try: pip download --no-deps {WHEEL}), "
+           f"or place {', '.join(MEMBER_SHA256)} from the wheel's {MEMBER_DIR} by hand "
+           f"in {target}.")
     if any(v != "missing" for v in problems.values()):
         how += f" The cached files there failed verification: {problems}."
     return how
 
 
 def _download_wheel(dest: Path, how: str) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", WHEEL, "-d", str(dest)]
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", WHEEL,
+           "-d", str(dest)]
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise DataFetchError(f"pip download {WHEEL} timed out after {PIP_TIMEOUT_S} s. {how}", kind="download")
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S,
+                             check=False)
+    except subprocess.TimeoutExpired as err:
+        raise DataFetchError(f"pip download {WHEEL} timed out after {PIP_TIMEOUT_S} s. {how}",
+                             kind="download") from err
     except OSError as err:
-        raise DataFetchError(f"could not run pip ({err}). {how}", kind="download")
+        raise DataFetchError(f"could not run pip ({err}). {how}", kind="download") from err
     wheels = sorted(dest.glob("recbole-1.2.1-*.whl"))
     if res.returncode != 0 or not wheels:
         lines = [ln for ln in (res.stderr or res.stdout or "").strip().splitlines() if ln.strip()]
@@ -111,8 +124,9 @@ def _verified_members(wheel: Path, how: str) -> dict[str, bytes]:
     """Read the three members out of the wheel, after checking the wheel's and their sha256."""
     got = _sha256(wheel)
     if got != WHEEL_SHA256:
-        raise DataFetchError(f"{wheel.name} has sha256 {got}, expected {WHEEL_SHA256}: the file served "
-                             f"differs from the one bhlib was written for (a mirror or proxy?). Nothing was written. {how}",
+        raise DataFetchError(f"{wheel.name} has sha256 {got}, expected {WHEEL_SHA256}: "
+                             "the file served differs from the one bhlib was written for "
+                             f"(a mirror or proxy?). Nothing was written. {how}",
                              kind="checksum")
     out = {}
     try:
@@ -125,7 +139,8 @@ def _verified_members(wheel: Path, how: str) -> dict[str, bytes]:
                                          f"Nothing was written. {how}", kind="checksum")
                 out[name] = data
     except (zipfile.BadZipFile, KeyError) as err:
-        raise DataFetchError(f"{wheel.name} is not the expected wheel ({err}). Nothing was written. {how}",
+        raise DataFetchError(f"{wheel.name} is not the expected wheel ({err}). "
+                             f"Nothing was written. {how}",
                              kind="checksum") from err
     return out
 
@@ -140,14 +155,15 @@ def _write_atomically(target: Path, members: dict[str, bytes]) -> None:
             tmp = target / f".{name}.{os.getpid()}.tmp"
             tmp_paths.append(tmp)
             tmp.write_bytes(data)
-        for name, tmp in zip(members, tmp_paths):
+        for name, tmp in zip(members, tmp_paths, strict=True):
             os.replace(tmp, target / name)
     except OSError as err:
         for tmp in tmp_paths:
             tmp.unlink(missing_ok=True)
         if created and target.is_dir() and not any(target.iterdir()):
             target.rmdir()
-        raise DataFetchError(f"could not write MovieLens files to {target}: {err}", kind="io") from err
+        raise DataFetchError(f"could not write MovieLens files to {target}: {err}",
+                             kind="io") from err
 
 
 def fetch_movielens(cache_dir="data", *, verbose: bool = True) -> Path:
@@ -186,7 +202,8 @@ def fetch_movielens(cache_dir="data", *, verbose: bool = True) -> Path:
 
 def _read(path: Path) -> pd.DataFrame:
     """Read an atomic (recbole) file: tab-separated, header ``name:type``, everything as str."""
-    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, encoding="utf-8")
+    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE,
+                     encoding="utf-8")
     df.columns = [c.split(":", 1)[0] for c in df.columns]
     return df
 
@@ -196,12 +213,13 @@ def _positions(table_ids: pd.Series, row_ids: pd.Series, what: str) -> np.ndarra
         raise ValueError(f"ml-100k.{what} lists some {what} ids twice")
     pos = pd.Index(table_ids).get_indexer(row_ids)
     if (pos < 0).any():
-        raise ValueError(f"ml-100k.inter refers to {int((pos < 0).sum())} rows with unknown {what} ids")
+        raise ValueError(f"ml-100k.inter refers to {int((pos < 0).sum())} rows "
+                         f"with unknown {what} ids")
     return pos
 
 
-def load_movielens(cache_dir="data", *, split: str = "random", seed: int = 0, id_order: str = "random",
-                   verbose: bool = True) -> CTRDataset:
+def load_movielens(cache_dir="data", *, split: str = "random", seed: int = 0,
+                   id_order: str = "random", verbose: bool = True) -> CTRDataset:
     """Load MovieLens-100K (fetching it once if needed) as a CTR dataset with label ``rating >= 4``.
 
     Reason: a small real dataset with users, items, side features, a genre bag and timestamps.
@@ -222,10 +240,8 @@ def load_movielens(cache_dir="data", *, split: str = "random", seed: int = 0, id
         >>> ds.num_rows, ds.cardinalities["user_id"], ds.cardinalities["item_id"]  # doctest: +SKIP
         (100000, 943, 1682)
     """
-    if split not in ("random", "time"):
-        raise ValueError(f"split must be 'random' or 'time', got {split!r}")
-    if id_order not in ID_ORDERS:
-        raise ValueError(f"id_order must be one of {ID_ORDERS}, got {id_order!r}")
+    check_choice(split, "split", ("random", "time"))
+    check_choice(id_order, "id_order", ID_ORDERS)
     seeds = spawn_seeds(seed, len(FIELDS) + 2)  # validates seed before fetching
     folder = fetch_movielens(cache_dir, verbose=verbose)
     inter, users, items = (_read(folder / f"ml-100k.{k}") for k in ("inter", "user", "item"))
@@ -259,9 +275,11 @@ def load_movielens(cache_dir="data", *, split: str = "random", seed: int = 0, id
         splits = random_split(len(inter), seed=seeds[-1])
     else:
         splits = time_split(inter["timestamp"].astype(float).to_numpy())
-    desc = (f"MovieLens-100K ({CITATION}), fetched from the {WHEEL} wheel on PyPI. One row per rating, "
-            f"label rating >= 4; age in 7 buckets; missing release years -> '{MISSING}'; "
-            f"split={split!r} ({'seeded 80/10/10' if split == 'random' else '70/10/20 by timestamp'}), "
-            f"id_order={id_order!r}, seed={seed}. Licence forbids redistribution: do not commit the data.")
-    return CTRDataset("movielens-100k", list(columns), X, y, cards, splits,
-                      bags={"genres": genre_bags[ipos]}, description=desc)
+    desc = (f"MovieLens-100K ({CITATION}), fetched from the {WHEEL} wheel on PyPI. "
+            "One row per rating, label rating >= 4; age in 7 buckets; "
+            f"missing release years -> '{MISSING}'; split={split!r} "
+            f"({'seeded 80/10/10' if split == 'random' else '70/10/20 by timestamp'}), "
+            f"id_order={id_order!r}, seed={seed}. "
+            "Licence forbids redistribution: do not commit the data.")
+    return CTRDataset(name="movielens-100k", fields=list(columns), X=X, y=y, cardinalities=cards,
+                      splits=splits, bags={"genres": genre_bags[ipos]}, description=desc)

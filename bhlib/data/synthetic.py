@@ -24,14 +24,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import check_int
+from .._checks import check_int, check_number
 from .dataset import CTRDataset
 from .encoding import check_fractions, random_split
 
 _POS_FLOAT = ("zipf_exponent", "cluster_effect", "id_effect", "interaction", "noise")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SyntheticConfig:
     """Settings of :func:`make_synthetic`, one concern per field; validated on construction.
 
@@ -44,7 +44,8 @@ class SyntheticConfig:
     """
 
     num_rows: int = 1_000_000  # rows (impressions) to generate
-    vocab_sizes: tuple = (1_000_000, 100_000, 10_000, 1_000, 100, 10)  # vocabulary per field (Criteo-shaped)
+    # vocabulary per field (Criteo-shaped)
+    vocab_sizes: tuple = (1_000_000, 100_000, 10_000, 1_000, 100, 10)
     zipf_exponent: float = 1.1  # popularity skew s: P(rank r) ∝ (r+1)^-s; 0 = uniform
     num_clusters: int = 32  # latent clusters per field (structure shared parameters can learn)
     cluster_effect: float = 1.0  # std of per-cluster logit effects
@@ -64,22 +65,17 @@ class SyntheticConfig:
         if not self.vocab_sizes:
             raise ValueError("vocab_sizes must name at least one field, got ()")
         for i, v in enumerate(self.vocab_sizes):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"vocab_sizes[{i}] must be a positive int, got {v!r}")
-        for name in _POS_FLOAT + ("base_rate",):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
-                raise TypeError(f"{name} must be a finite number, got {v!r}")
-            if v < 0:
-                raise ValueError(f"{name} must be >= 0, got {v}")
-        if not 0 < self.base_rate < 1:
-            raise ValueError(f"base_rate must be in (0, 1), got {self.base_rate}")
+            check_int(v, f"vocab_sizes[{i}]", low=1)
+        for name in _POS_FLOAT:
+            check_number(getattr(self, name), name, low=0)
+        check_number(self.base_rate, "base_rate", low=0, high=1, low_open=True, high_open=True)
         if self.interaction > 0 and len(self.vocab_sizes) < 2:
-            raise ValueError(f"interaction={self.interaction} needs at least two fields; set interaction=0")
+            raise ValueError(f"interaction={self.interaction} needs at least two fields; "
+                             "set interaction=0")
         self.split = check_fractions(self.split, "split")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, kw_only=True)
 class SyntheticTruth:
     """The planted structure behind a synthetic dataset (what a perfect model would know).
 
@@ -106,7 +102,8 @@ class SyntheticTruth:
         """(N,) planted logit of each row of ids X (N, F), without bias and noise."""
         X = np.asarray(X)
         z = np.zeros(len(X))
-        for f, (cl, ide, eff) in enumerate(zip(self.cluster_of_id, self.id_effect_of_id, self.cluster_effects)):
+        for f, (cl, ide, eff) in enumerate(zip(self.cluster_of_id, self.id_effect_of_id,
+                                               self.cluster_effects, strict=True)):
             z += eff[cl[X[:, f]]] + ide[X[:, f]]
         if X.shape[1] >= 2:
             z += self.interaction[self.cluster_of_id[0][X[:, 0]], self.cluster_of_id[1][X[:, 1]]]
@@ -114,7 +111,8 @@ class SyntheticTruth:
 
 
 def _rng(cfg: SyntheticConfig, purpose: str, f: int = 0) -> np.random.Generator:
-    """An independent generator per (purpose, field), so changing one field leaves the others alone."""
+    """An independent generator per (purpose, field), so changing one field leaves the others
+    alone."""
     key = ("structure", "rows", "interaction", "labels", "split").index(purpose)
     return np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(key, f)))
 
@@ -129,7 +127,8 @@ def planted_structure(cfg: SyntheticConfig) -> SyntheticTruth:
         cfg: a :class:`SyntheticConfig`.
 
     Example:
-        >>> t = planted_structure(SyntheticConfig(vocab_sizes=(1000,), num_clusters=4, interaction=0))
+        >>> t = planted_structure(SyntheticConfig(vocab_sizes=(1000,), num_clusters=4,
+        ...                                       interaction=0))
         >>> t.cluster_of_id[0].shape, int(t.cluster_of_id[0].max()) < 4
         ((1000,), True)
     """
@@ -142,12 +141,14 @@ def planted_structure(cfg: SyntheticConfig) -> SyntheticTruth:
         id_of_rank = rng.permutation(V)  # dense id of popularity rank r: random numbering
         rank_of_id = np.empty(V, dtype=np.int64)
         rank_of_id[id_of_rank] = np.arange(V)
-        clusters.append(rng.integers(0, K, size=V, dtype=np.int64))  # per dense id, independent of numbering
+        # per dense id, independent of numbering
+        clusters.append(rng.integers(0, K, size=V, dtype=np.int64))
         effects.append(rng.normal(0.0, cfg.id_effect, size=V))
         cl_effects.append(rng.normal(0.0, cfg.cluster_effect, size=K))
         ranks.append(rank_of_id)
     inter = _rng(cfg, "interaction").normal(0.0, cfg.interaction, size=(K, K))
-    return SyntheticTruth(clusters, effects, ranks, cl_effects, inter)
+    return SyntheticTruth(cluster_of_id=clusters, id_effect_of_id=effects, rank_of_id=ranks,
+                          cluster_effects=cl_effects, interaction=inter)
 
 
 def _solve_bias(z: np.ndarray, rate: float) -> float:
@@ -189,7 +190,8 @@ def make_synthetic(config: SyntheticConfig | None = None, **overrides) -> CTRDat
         raise TypeError(f"config must be a SyntheticConfig or None, got {type(config).__name__}")
     known = {f.name for f in dataclasses.fields(SyntheticConfig)}
     if set(overrides) - known:
-        raise TypeError(f"unknown SyntheticConfig field(s) {sorted(set(overrides) - known)}; known: {sorted(known)}")
+        raise TypeError(f"unknown SyntheticConfig field(s) {sorted(set(overrides) - known)}; "
+                        f"known: {sorted(known)}")
     cfg = dataclasses.replace(config, **overrides)
     truth = planted_structure(cfg)
     F, N = len(cfg.vocab_sizes), cfg.num_rows
@@ -197,7 +199,8 @@ def make_synthetic(config: SyntheticConfig | None = None, **overrides) -> CTRDat
     for f, V in enumerate(cfg.vocab_sizes):
         cdf = np.cumsum(np.arange(1, V + 1, dtype=np.float64) ** -cfg.zipf_exponent)  # (V,)
         cdf /= cdf[-1]
-        rank = np.searchsorted(cdf, _rng(cfg, "rows", f).random(N), side="right")  # (N,) inverse CDF
+        # (N,) inverse CDF
+        rank = np.searchsorted(cdf, _rng(cfg, "rows", f).random(N), side="right")
         np.minimum(rank, V - 1, out=rank)
         id_of_rank = np.empty(V, dtype=np.int64)
         id_of_rank[truth.rank_of_id[f]] = np.arange(V)
@@ -211,9 +214,12 @@ def make_synthetic(config: SyntheticConfig | None = None, **overrides) -> CTRDat
     y = (label_rng.random(N) < p).astype(np.float32)
     fields = [f"f{i}" for i in range(F)]
     splits = random_split(N, seed=int(_rng(cfg, "split").integers(2**63)), fractions=cfg.split)
-    desc = (f"SYNTHETIC data from bhlib.data.make_synthetic (not real data): {cfg}. Zipf popularity, "
-            f"{cfg.num_clusters} latent clusters per field, per-id effects, a field-0 x field-1 cluster "
-            f"interaction; bias {bias:.3f} solved for base_rate {cfg.base_rate}. Dense ids are a seeded random "
+    desc = (f"SYNTHETIC data from bhlib.data.make_synthetic (not real data): {cfg}. "
+            f"Zipf popularity, {cfg.num_clusters} latent clusters per field, per-id effects, "
+            f"a field-0 x field-1 cluster interaction; bias {bias:.3f} solved for "
+            f"base_rate {cfg.base_rate}. Dense ids are a seeded random "
             "permutation of popularity rank, independent of cluster.")
-    return CTRDataset(f"synthetic-{_short(N)}", fields, X, y, dict(zip(fields, map(int, cfg.vocab_sizes))),
-                      splits, description=desc)
+    return CTRDataset(name=f"synthetic-{_short(N)}", fields=fields, X=X, y=y,
+                      cardinalities=dict(zip(fields, map(int, cfg.vocab_sizes), strict=True)),
+                      splits=splits,
+                      description=desc)

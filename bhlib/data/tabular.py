@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._checks import check_choice, check_int
 from .dataset import CTRDataset
 from .encoding import ID_ORDERS, MISSING, encode_ids, random_split, spawn_seeds, time_split
 
@@ -44,8 +45,10 @@ def _parse_label(raw: pd.Series, label: str) -> np.ndarray:
         raise ValueError(f"label column {label!r} has {int((norm == '').sum())} missing values")
     ok = norm.isin(_TRUE | _FALSE)
     if not ok.all():
-        num = pd.to_numeric(pd.Series(raw[~ok].unique()), errors="coerce")  # numbers in numeric order
-        bad = pd.DataFrame({"v": raw[~ok].unique(), "n": num.to_numpy()}).sort_values(["n", "v"])["v"]
+        # numbers in numeric order
+        num = pd.to_numeric(pd.Series(raw[~ok].unique()), errors="coerce")
+        bad = pd.DataFrame({"v": raw[~ok].unique(),
+                            "n": num.to_numpy()}).sort_values(["n", "v"])["v"]
         found = bad.tolist() + sorted(raw[ok].unique().tolist())
         more = f" and {len(found) - 10} more" if len(found) > 10 else ""
         raise ValueError(f"label column {label!r} must be binary (0/1, true/false); found values "
@@ -53,14 +56,14 @@ def _parse_label(raw: pd.Series, label: str) -> np.ndarray:
     return norm.isin(_TRUE).to_numpy().astype(np.float32)
 
 
-def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None, split: str = "random",
-             seed: int = 0, id_order: str = "random", name: str | None = None,
-             nrows: int | None = None) -> CTRDataset:
+def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
+             split: str = "random", seed: int = 0, id_order: str = "random",
+             name: str | None = None, nrows: int | None = None) -> CTRDataset:
     """Load a CSV/TSV file with a header row as a CTR dataset.
 
     Reason: lets the experiments run on your own Criteo/Avazu/Taobao files. Categorical values are
-    encoded by :func:`~bhlib.data.encode_ids` (one seeded numbering per column); empty cells become an
-    explicit ``"<missing>"`` token; numeric cells that are empty or NaN become 0. Both counts are
+    encoded by :func:`~bhlib.data.encode_ids` (one seeded numbering per column); empty cells become
+    an explicit ``"<missing>"`` token; numeric cells that are empty or NaN become 0. Both counts are
     reported in ``description``.
 
     Args:
@@ -96,12 +99,10 @@ def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
     if len(set(wanted)) != len(wanted):
         dup = sorted({c for c in wanted if wanted.count(c) > 1})
         raise ValueError(f"columns {dup} are named in more than one of label/categorical/dense")
-    if split not in ("random", "ordered"):
-        raise ValueError(f"split must be 'random' or 'ordered', got {split!r}")
-    if id_order not in ID_ORDERS:
-        raise ValueError(f"id_order must be one of {ID_ORDERS}, got {id_order!r}")
-    if nrows is not None and (isinstance(nrows, bool) or not isinstance(nrows, (int, np.integer)) or nrows < 1):
-        raise ValueError(f"nrows must be a positive int or None, got {nrows!r}")
+    check_choice(split, "split", ("random", "ordered"))
+    check_choice(id_order, "id_order", ID_ORDERS)
+    if nrows is not None:
+        check_int(nrows, "nrows", low=1)
     seeds = spawn_seeds(seed, len(categorical) + 1)  # validates seed before reading
     sep = _infer_sep(path) if sep is None else sep
 
@@ -131,10 +132,13 @@ def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
         dense_arr = np.empty((len(df), len(dense)), dtype=np.float32)  # (N, Dn)
         for j, c in enumerate(dense):
             num = pd.to_numeric(df[c].replace("", np.nan), errors="coerce")
-            bad = num.isna() & ~df[c].str.strip().str.lower().isin(["", "nan", "na", "null", "none"])
+            bad = num.isna() & ~df[c].str.strip().str.lower().isin(["", "nan", "na", "null",
+                                                                      "none"])
             if bad.any():
-                raise ValueError(f"dense column {c!r} holds non-numeric values, e.g. {df[c][bad].iloc[0]!r} "
-                                 f"(row {int(np.flatnonzero(bad.to_numpy())[0])}); list it as categorical instead")
+                raise ValueError(f"dense column {c!r} holds non-numeric values, "
+                                 f"e.g. {df[c][bad].iloc[0]!r} "
+                                 f"(row {int(np.flatnonzero(bad.to_numpy())[0])}); "
+                                 "list it as categorical instead")
             num = num.to_numpy(dtype=np.float64)
             if np.isinf(num).any():
                 raise ValueError(f"dense column {c!r} holds infinite values")
@@ -146,9 +150,11 @@ def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
     else:
         splits = time_split(np.arange(len(df)), fractions=(0.8, 0.1, 0.1))
     rows = f"first {len(df):,} rows (nrows={nrows})" if nrows is not None else f"{len(df):,} rows"
-    desc = (f"Loaded by bhlib.data.load_csv from {path} ({rows}); label {label!r}; split={split!r} 80/10/10, "
-            f"id_order={id_order!r}, seed={seed}. Missing categorical cells -> '{MISSING}': {n_missing_cat}.")
+    desc = (f"Loaded by bhlib.data.load_csv from {path} ({rows}); label {label!r}; "
+            f"split={split!r} 80/10/10, id_order={id_order!r}, seed={seed}. "
+            f"Missing categorical cells -> '{MISSING}': {n_missing_cat}.")
     if dense:
         desc += f" Missing numeric cells -> 0: {n_missing_dense}."
-    return CTRDataset(name if name is not None else path.name.split(".")[0], categorical, X, y, cards,
-                      splits, dense=dense_arr, description=desc)
+    return CTRDataset(name=name if name is not None else path.name.split(".")[0],
+                      fields=categorical, X=X, y=y, cardinalities=cards, splits=splits,
+                      dense=dense_arr, description=desc)

@@ -1,14 +1,21 @@
 """Embedding schemes: drop-in replacements for ``nn.Embedding`` behind one registry."""
-from .base import BudgetError, EmbeddingScheme
+from .base import BudgetError, EmbeddingScheme, bytes_per_parameter
 from .binary_hash import BinaryHashEmbedding
 from .full import FullEmbedding
 from .hash import HashEmbedding
 from .multi_hash import MultiHashEmbedding
 from .qr import QREmbedding
-from .registry import EMBEDDINGS, METHODS, SizePlan, make_embedding, plan_embedding
+from .registry import (
+                       COMPARED_METHODS,
+                       EMBEDDINGS,
+                       METHODS,
+                       SizePlan,
+                       make_embedding,
+                       plan_embedding,
+)
 
 __all__ = [
     "EmbeddingScheme", "BudgetError", "FullEmbedding", "HashEmbedding", "MultiHashEmbedding",
-    "QREmbedding", "BinaryHashEmbedding", "EMBEDDINGS", "METHODS", "SizePlan", "make_embedding",
-    "plan_embedding",
+    "QREmbedding", "BinaryHashEmbedding", "EMBEDDINGS", "METHODS", "COMPARED_METHODS", "SizePlan",
+    "make_embedding", "plan_embedding", "bytes_per_parameter",
 ]

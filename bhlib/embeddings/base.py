@@ -21,13 +21,13 @@ budget, raising :class:`BudgetError` when the scheme cannot get that small.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import as_id_tensor, check_choice, check_int
+from .._checks import as_id_tensor, check_choice, check_int, check_number
 
 __all__ = ["EmbeddingScheme", "BudgetError", "OPTIMIZER_SLOTS", "FUSIONS", "bytes_per_parameter"]
 
@@ -47,8 +47,7 @@ def bytes_per_parameter(optimizer: str | None = "adam", bytes_per_value: int = 4
         >>> bytes_per_parameter(None), bytes_per_parameter("adagrad"), bytes_per_parameter("adam")
         (4, 8, 12)
     """
-    if optimizer not in OPTIMIZER_SLOTS:
-        raise ValueError(f"optimizer must be one of {list(OPTIMIZER_SLOTS)}, got {optimizer!r}")
+    check_choice(optimizer, "optimizer", OPTIMIZER_SLOTS)
     return bytes_per_value * (1 + OPTIMIZER_SLOTS[optimizer])
 
 
@@ -71,11 +70,9 @@ def row_std(init_std: float, num_lookups: int, fusion: str) -> float:
 class EmbeddingScheme(nn.Module):
     """Base class: one weight tensor, ``K`` row lookups per id, one fusion.
 
-    Subclasses set ``name``, implement ``weight_shape`` (classmethod), ``budget_hparams``
-    (classmethod) and ``_indices(ids)`` (checked int64 ids -> ``[..., K]`` global rows).
+    Subclasses implement ``weight_shape`` (classmethod), ``budget_hparams`` (classmethod) and
+    ``_indices(ids)`` (checked int64 ids -> ``[..., K]`` global rows).
     """
-
-    name: ClassVar[str] = ""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_lookups: int,
                  fusion: str, init_std: float = 0.01, sparse: bool = False,
@@ -84,9 +81,7 @@ class EmbeddingScheme(nn.Module):
         self.num_embeddings = check_int(num_embeddings, "num_embeddings", low=1)
         self.embedding_dim = check_int(embedding_dim, "embedding_dim", low=1)
         self.fusion = check_choice(fusion, "fusion", FUSIONS)
-        if not isinstance(init_std, (int, float)) or isinstance(init_std, bool) or init_std <= 0:
-            raise ValueError(f"init_std must be a positive number, got {init_std!r}")
-        self.init_std = float(init_std)
+        self.init_std = check_number(init_std, "init_std", low=0, low_open=True)
         self.sparse = bool(sparse)
         self.num_lookups = num_lookups
         rows, row_dim = shape
@@ -95,7 +90,8 @@ class EmbeddingScheme(nn.Module):
 
     # ---- sizes -------------------------------------------------------------------------------
     @classmethod
-    def weight_shape(cls, num_embeddings: int, embedding_dim: int, **hparams: Any) -> tuple[int, int]:
+    def weight_shape(cls, num_embeddings: int, embedding_dim: int,
+                     **hparams: Any) -> tuple[int, int]:
         """``(rows, row_dim)`` of the weight for these hyper-parameters, computed, not allocated."""
         raise NotImplementedError
 
@@ -138,7 +134,8 @@ class EmbeddingScheme(nn.Module):
             self.weight.normal_(0.0, row_std(self.init_std, self.num_lookups, self.fusion))
 
     def check_ids(self, ids: Any) -> torch.Tensor:
-        """ids as an int64 tensor on the weight's device, checked to lie in ``[0, num_embeddings)``."""
+        """ids as an int64 tensor on the weight's device, checked to lie in
+        ``[0, num_embeddings)``."""
         t = as_id_tensor(ids, "ids", high=self.num_embeddings,
                          high_name=f"num_embeddings = {self.num_embeddings}")
         return t.to(self.weight.device)
@@ -157,7 +154,8 @@ class EmbeddingScheme(nn.Module):
         return self.fuse(idx)
 
     def fuse(self, idx: torch.Tensor) -> torch.Tensor:
-        """Look up ``idx`` (``[..., K]``) and combine the ``K`` rows: ``-> [..., embedding_dim]``."""
+        """Look up ``idx`` (``[..., K]``) and combine the ``K`` rows:
+        ``-> [..., embedding_dim]``."""
         lead, k = idx.shape[:-1], idx.shape[-1]
         if k == 1:
             return F.embedding(idx.squeeze(-1), self.weight, sparse=self.sparse)  # (..., D)
@@ -178,7 +176,12 @@ class EmbeddingScheme(nn.Module):
 
 
 def split_dim(embedding_dim: int, parts: int, what: str) -> int:
-    """``embedding_dim / parts`` for concat fusion, or a ``ValueError`` naming the mismatch."""
+    """``embedding_dim / parts`` for concat fusion, or a ``ValueError`` naming the mismatch.
+
+    Example:
+        >>> split_dim(16, 2, "tables")
+        8
+    """
     if embedding_dim % parts:
         raise ValueError(
             f"concat fusion splits embedding_dim={embedding_dim} into {parts} {what}; "
@@ -188,7 +191,12 @@ def split_dim(embedding_dim: int, parts: int, what: str) -> int:
 
 
 def budget_rows(num_params: int, row_dim: int, scheme: str) -> int:
-    """Whole rows of ``row_dim`` that fit in ``num_params``; :class:`BudgetError` if none does."""
+    """Whole rows of ``row_dim`` that fit in ``num_params``; :class:`BudgetError` if none does.
+
+    Example:
+        >>> budget_rows(100, 16, "hash")
+        6
+    """
     rows = check_int(num_params, "num_params", low=1) // row_dim
     if rows < 1:
         raise BudgetError(f"{scheme}: a budget of {num_params} parameters holds no row of "

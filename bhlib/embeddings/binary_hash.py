@@ -18,8 +18,9 @@ import numpy as np
 import torch
 
 from .._checks import check_choice, check_int
-from ..codes import LAYOUTS, MAX_BITS, STRATEGIES, bh_indices, bits_needed, block_lengths
+from ..codes import LAYOUTS, MAX_BITS, STRATEGIES, bits_needed, block_lengths
 from ..hashing import field_salt, hash_ids, mix64_torch
+from ..indices import bh_indices
 from .base import BudgetError, EmbeddingScheme, split_dim
 
 __all__ = ["BinaryHashEmbedding", "default_num_bits"]
@@ -78,7 +79,6 @@ class BinaryHashEmbedding(EmbeddingScheme):
         [[69, 291, 513]]
     """
 
-    name = "bh"
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_bits: int | None = None,
                  strategy: str = "succession", block_bits: int | None = None,
@@ -130,7 +130,8 @@ class BinaryHashEmbedding(EmbeddingScheme):
         lengths = block_lengths(hp["num_bits"], strategy=hp["strategy"],
                                 block_bits=hp["block_bits"], num_blocks=hp["num_blocks"])
         rows = sum(1 << n for n in lengths) if hp["layout"] == "offset" else 1 << max(lengths)
-        dim = split_dim(embedding_dim, len(lengths), "blocks") if fusion == "concat" else embedding_dim
+        dim = (split_dim(embedding_dim, len(lengths), "blocks") if fusion == "concat"
+               else embedding_dim)
         return rows, dim
 
     @classmethod
@@ -186,7 +187,8 @@ class BinaryHashEmbedding(EmbeddingScheme):
         For integer values this equals ``forward(torch.tensor(values))``.
         """
         if not self.hash_inputs:
-            raise ValueError("forward_values needs hash_inputs=True; in dense mode call forward(ids)")
+            raise ValueError("forward_values needs hash_inputs=True; "
+                             "in dense mode call forward(ids)")
         h = torch.from_numpy(hash_ids(values, seed=self.seed, field=self.field))
         codes = h.to(self.weight.device) & ((1 << self.num_bits) - 1)
         return self.fuse(bh_indices(codes, num_bits=self.num_bits, strategy=self.strategy,

@@ -28,7 +28,6 @@ class FullEmbedding(EmbeddingScheme):
         40
     """
 
-    name = "full"
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, init_std: float = 0.01,
                  sparse: bool = False) -> None:
@@ -37,7 +36,8 @@ class FullEmbedding(EmbeddingScheme):
                          shape=self.weight_shape(num_embeddings, embedding_dim))
 
     @classmethod
-    def weight_shape(cls, num_embeddings: int, embedding_dim: int, **hparams: Any) -> tuple[int, int]:
+    def weight_shape(cls, num_embeddings: int, embedding_dim: int,
+                     **hparams: Any) -> tuple[int, int]:
         if hparams:
             raise TypeError(f"FullEmbedding takes no size hyper-parameters, got {sorted(hparams)}")
         return (check_int(num_embeddings, "num_embeddings", low=1),

@@ -35,7 +35,6 @@ class HashEmbedding(EmbeddingScheme):
         (10, 100.0)
     """
 
-    name = "hash"
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_buckets: int,
                  seed: int = 0, init_std: float = 0.01, sparse: bool = False) -> None:

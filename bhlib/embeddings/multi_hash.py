@@ -40,7 +40,6 @@ class MultiHashEmbedding(EmbeddingScheme):
         torch.Size([1, 2])
     """
 
-    name = "multi_hash"
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_buckets: int,
                  num_hashes: int = 2, fusion: str = "sum", seed: int = 0,

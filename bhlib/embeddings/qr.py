@@ -51,7 +51,6 @@ class QREmbedding(EmbeddingScheme):
         7
     """
 
-    name = "qr"
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_collisions: int,
                  operation: str = "mult", init_std: float = 0.01, sparse: bool = False) -> None:

@@ -8,11 +8,12 @@ Yan et al. (CIKM 2021) and of thomasahle/cce's ``make_embedding``.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from .._checks import check_int
+from .._checks import check_choice, check_int, check_number
 from .base import BudgetError, EmbeddingScheme, bytes_per_parameter
 from .binary_hash import BinaryHashEmbedding
 from .full import FullEmbedding
@@ -20,7 +21,8 @@ from .hash import HashEmbedding
 from .multi_hash import MultiHashEmbedding
 from .qr import QREmbedding
 
-__all__ = ["EMBEDDINGS", "METHODS", "SizePlan", "plan_embedding", "make_embedding"]
+__all__ = ["EMBEDDINGS", "METHODS", "COMPARED_METHODS", "SizePlan", "plan_embedding",
+           "make_embedding", "BudgetError"]
 
 EMBEDDINGS: dict[str, type[EmbeddingScheme]] = {
     "full": FullEmbedding,
@@ -41,8 +43,13 @@ METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "bh-shared": ("bh", {"strategy": "succession", "layout": "shared"}),
 }
 
+# The methods of the paper's comparison (every method but the shared-layout ablation), in the
+# order tables and figures list them.
+COMPARED_METHODS: tuple[str, ...] = ("full", "hash", "multi_hash", "qr", "bh-succession",
+                                     "bh-skip")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class SizePlan:
     """A scheme's configuration for a budget, with its size, computed without allocating."""
 
@@ -68,12 +75,6 @@ class SizePlan:
         return EMBEDDINGS[self.name](self.num_embeddings, self.embedding_dim, **self.hparams)
 
 
-def _scheme(name: str) -> type[EmbeddingScheme]:
-    if name not in EMBEDDINGS:
-        raise ValueError(f"name must be one of {sorted(EMBEDDINGS)}, got {name!r}")
-    return EMBEDDINGS[name]
-
-
 def _budget(num_embeddings: int, embedding_dim: int, ratio: Any, num_params: Any) -> int | None:
     if ratio is not None and num_params is not None:
         raise ValueError(f"give ratio or num_params, not both (ratio={ratio!r}, "
@@ -82,9 +83,9 @@ def _budget(num_embeddings: int, embedding_dim: int, ratio: Any, num_params: Any
         return check_int(num_params, "num_params", low=1)
     if ratio is None:
         return None
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float, Fraction)) or not ratio > 0:
-        raise ValueError(f"ratio must be a positive number, got {ratio!r}")
-    exact = Fraction(ratio).limit_denominator(10**6)
+    value = check_number(ratio, "ratio", low=0, low_open=True)
+    exact = Fraction(ratio if isinstance(ratio, numbers.Rational) else value)
+    exact = exact.limit_denominator(10**6)
     return max(1, num_embeddings * embedding_dim * exact.denominator // exact.numerator)
 
 
@@ -104,18 +105,19 @@ def plan_embedding(name: str, num_embeddings: int, embedding_dim: int, *,
         kwargs: fixed constructor arguments (``strategy``, ``num_hashes``, ``operation``...).
 
     Raises:
-        BudgetError: the scheme cannot be made that small (e.g. Q-R past ``sqrt(V) / 2``).
+        BudgetError: the scheme cannot be made that small (e.g. Q-R past ``sqrt(V) / 2``: 2,000
+            rows and 500x at most for a million ids); the message says how small it can get.
 
     Example:
         >>> p = plan_embedding("bh", 1_000_000, 16, ratio=1000, strategy="succession")
         >>> p.hparams["block_bits"], p.num_rows, round(p.achieved_ratio)
         (8, 528, 1894)
-        >>> plan_embedding("qr", 1_000_000, 16, ratio=1000)
+        >>> plan_embedding("qr", 1_000_000, 16, ratio=1000)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        bhlib.embeddings.base.BudgetError: qr: the smallest Q-R tables for V=1,000,000 have 2,000 rows (r near sqrt(V)), compression ratio 500.0x at most; a budget of 16,000 parameters allows 1,000 rows
+        bhlib.embeddings.base.BudgetError: qr: the smallest Q-R tables for V=1,000,000 have ...
     """
-    scheme = _scheme(name)
+    scheme = EMBEDDINGS[check_choice(name, "name", EMBEDDINGS)]
     v = check_int(num_embeddings, "num_embeddings", low=1)
     d = check_int(embedding_dim, "embedding_dim", low=1)
     budget = _budget(v, d, ratio, num_params)
@@ -125,7 +127,8 @@ def plan_embedding(name: str, num_embeddings: int, embedding_dim: int, *,
         hparams.update(scheme.budget_hparams(v, d, budget, **sizing))
     shape_kw = {k: val for k, val in hparams.items() if k not in _SIZE_KWARGS}
     rows, row_dim = scheme.weight_shape(v, d, **shape_kw)
-    return SizePlan(name, v, d, hparams, budget, rows * row_dim, rows)
+    return SizePlan(name=name, num_embeddings=v, embedding_dim=d, hparams=hparams, budget=budget,
+                    num_parameters=rows * row_dim, num_rows=rows)
 
 
 def make_embedding(name: str, num_embeddings: int, embedding_dim: int, *,
@@ -147,5 +150,3 @@ def make_embedding(name: str, num_embeddings: int, embedding_dim: int, *,
     module.plan = plan
     return module
 
-
-__all__ += ["BudgetError"]

@@ -1,9 +1,19 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from bhlib import (BinaryHashEmbedding, FullEmbedding, HashEmbedding, MultiHashEmbedding,
-                   QREmbedding, collision_report)
+import bhlib
+from bhlib import (
+    BinaryHashEmbedding,
+    FullEmbedding,
+    HashEmbedding,
+    MultiHashEmbedding,
+    QREmbedding,
+    collision_report,
+    equal_memory_table,
+)
+from bhlib.collisions import main
 
 
 def brute_force(scheme, ids):
@@ -15,7 +25,7 @@ def brute_force(scheme, ids):
     vec = sum(any(key(idx[i]) == key(idx[j]) for j in range(n) if j != i) for i in range(n))
     row = sum(any(set(idx[i]) & set(idx[j]) for j in range(n) if j != i) for i in range(n))
     per_row = {}
-    for i, t in enumerate(idx):
+    for _i, t in enumerate(idx):
         for r in set(t):
             per_row[r] = per_row.get(r, 0) + 1
     return tup, vec, row, max(per_row.values()), len(per_row)
@@ -63,3 +73,46 @@ def test_errors():
         collision_report(emb, np.array([0.5]))
     with pytest.raises(ValueError, match="one-dimensional"):
         collision_report(emb, np.zeros((2, 2), dtype=int))
+
+
+def test_equal_memory_table_bh_has_no_shared_tuples_and_hash_has_collisions():
+    t = equal_memory_table(20_000, 8, target_ratios=(10, 100), progress=False)
+    ok = t.dropna(subset=["num_rows"])
+    for method in ("bh-succession", "bh-skip", "qr"):
+        assert (ok[ok.method == method].ids_sharing_tuple == 0).all()
+    assert (ok[ok.method == "hash"].ids_sharing_tuple > 0).all()
+    assert (ok[ok.method == "multi_hash"].ids_sharing_tuple > 0).all()
+    assert (ok[ok.method == "bh-shared"].ids_sharing_vector > 0).all()
+    assert t[t.method == "full"].note.str.startswith("unreachable").all()
+
+
+def test_equal_memory_table_matches_one_report_per_method():
+    t = equal_memory_table(3000, 4, target_ratios=(20,), methods=("multi_hash",), progress=False)
+    emb = bhlib.make_embedding("multi_hash", 3000, 4, ratio=20, num_hashes=2)
+    r = collision_report(emb, range(3000))
+    row = t.iloc[0]
+    assert (row.num_rows, row.num_params) == (emb.num_rows, emb.num_parameters())
+    assert (row.ids_sharing_tuple, row.ids_sharing_a_row) == (r.ids_sharing_tuple,
+                                                              r.ids_sharing_a_row)
+
+
+def test_equal_memory_table_refuses_unknown_methods():
+    with pytest.raises(ValueError, match="methods must hold names from"):
+        equal_memory_table(100, 4, methods=("nope",), progress=False)
+    with pytest.raises(TypeError, match="methods must be a list"):
+        equal_memory_table(100, 4, methods="hash", progress=False)
+
+
+def test_batch_size_must_be_positive():
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        collision_report(HashEmbedding(10, 2, num_buckets=1), range(10), batch_size=-1)
+
+
+def test_command_line_prints_and_writes_the_table(tmp_path, capsys):
+    out = tmp_path / "sizes.csv"
+    main(["--vocab", "1000", "--dim", "8", "--target-ratios", "10", "1000", "--methods", "hash",
+          "qr", "--out", str(out), "--quiet"])
+    text = capsys.readouterr().out
+    assert "V = 1,000 dense ids" in text and "qr at 1000x: unreachable" in text
+    saved = pd.read_csv(out)
+    assert saved["target_ratio"].tolist() == [10, 10, 1000, 1000]
