@@ -1,4 +1,5 @@
-"""Tests of the sweep runner: records, resume after a crash, skipped ratios, summary, CLI, figures."""
+"""Tests of the sweep runner: records, resume after a crash, skipped ratios, summary, CLI,
+figures."""
 import dataclasses
 import hashlib
 import json
@@ -9,24 +10,36 @@ import pandas as pd
 import pytest
 
 import bhlib.experiment as ex
+import bhlib.experiment.cli as cli
+import bhlib.experiment.runner as runner
 from bhlib.data import CTRDataset
-from bhlib.experiment import (DatasetSpec, ExperimentConfig, append_record, plan_runs, read_records,
-                              run_experiment, run_key, summarize)
+from bhlib.experiment import (
+    DatasetSpec,
+    ExperimentConfig,
+    append_record,
+    auc_vs_params_figure,
+    convergence_figure,
+    plan_runs,
+    read_records,
+    run_experiment,
+    run_key,
+    summarize,
+)
 from bhlib.model import ModelConfig
-from bhlib.plots import auc_vs_params, convergence
 from bhlib.train import TrainConfig
 
 matplotlib.use("Agg")
 
 # V=5000: Q-R reaches at most ~35x, so 100x must be recorded as skipped for qr (BH reaches it)
-TINY = DatasetSpec("tiny", "synthetic", {"num_rows": 800, "vocab_sizes": (5000, 6), "seed": 1},
+TINY = DatasetSpec("tiny", "synthetic",
+                   options={"num_rows": 800, "vocab_sizes": (5000, 6), "seed": 1},
                    ratios=(10, 100), train={"epochs": 1, "batch_size": 200})
 
 
 def tiny_config(tmp_path, **changes):
     kw = dict(datasets=(TINY,), methods=("full", "hash", "qr", "bh-succession"), seeds=(0, 1),
-              model=ModelConfig(embedding_dim=4, hidden=(8,)), results_dir=str(tmp_path / "results"),
-              progress=False, figures=False)
+              model=ModelConfig(embedding_dim=4, hidden=(8,)),
+              results_dir=str(tmp_path / "results"), progress=False, figures=False)
     kw.update(changes)
     return ExperimentConfig(**kw)
 
@@ -39,14 +52,16 @@ def test_plan_runs_grid_and_keys(tmp_path):
     runs = plan_runs(tiny_config(tmp_path))
     # per seed: the baseline once, then 3 methods x 2 ratios
     assert len(runs) == 2 * (1 + 3 * 2)
-    assert [(r["method"], r["target_ratio"]) for r in runs[:3]] == [("full", 1.0), ("hash", 10.0), ("hash", 100.0)]
+    assert [(r["method"], r["target_ratio"]) for r in runs[:3]] == [("full", 1.0), ("hash", 10.0),
+                                                                    ("hash", 100.0)]
     assert len({r["key"] for r in runs}) == len(runs)
     assert runs[0]["config"]["model"]["ratio"] is None and runs[1]["config"]["model"]["ratio"] == 10
     assert runs[1]["config"]["train"]["epochs"] == 1  # the dataset's override applied
 
 
 def test_run_key_is_a_stable_content_hash(tmp_path):
-    a, b = plan_runs(tiny_config(tmp_path)), plan_runs(tiny_config(tmp_path / "elsewhere", progress=True))
+    a, b = (plan_runs(tiny_config(tmp_path)),
+            plan_runs(tiny_config(tmp_path / "elsewhere", progress=True)))
     assert [r["key"] for r in a] == [r["key"] for r in b]  # folder and progress bars do not count
     c = plan_runs(tiny_config(tmp_path, train=TrainConfig(lr=5e-3)))
     assert a[0]["key"] != c[0]["key"]  # a setting that changes the result does
@@ -63,24 +78,25 @@ def test_sweep_records_every_run_and_skips_unreachable_ratios(tmp_path):
     assert {(r["method"], r["target_ratio"]) for r in skipped} == {("qr", 100.0)}
     assert all("qr: the smallest Q-R tables for V=5,000" in r["reason"] for r in skipped)
     ok = next(r for r in recs if r["method"] == "bh-succession" and r["target_ratio"] == 100.0)
-    for field in ("config", "seed", "dataset", "achieved_ratio", "embedding_params", "embedding_bytes",
-                  "embedding_bytes_adam", "test_auc", "test_logloss", "train_seconds", "curve", "fields",
-                  "unseen", "finished_at"):
+    for field in ("config", "seed", "dataset", "achieved_ratio", "embedding_params",
+                  "embedding_bytes", "embedding_bytes_adam", "test_auc", "test_logloss",
+                  "train_seconds", "curve", "fields", "unseen", "finished_at"):
         assert field in ok, field
     assert ok["achieved_ratio"] >= 100 and ok["embedding_bytes_adam"] == 3 * ok["embedding_bytes"]
-    row = summary[(summary["method"] == "qr") & (summary["ratio"] == 100)].iloc[0]
-    assert row["n_seeds"] == 0 and "qr: the smallest" in row["note"]
-    assert list(summary.columns[:11]) == ["dataset", "method", "ratio", "n_seeds", "achieved_ratio", "auc_mean",
-                                          "auc_std", "logloss_mean", "logloss_std", "retained_auc", "retained_lift"]
+    row = summary[(summary["method"] == "qr") & (summary["target_ratio"] == 100)].iloc[0]
+    assert row["num_seeds"] == 0 and "qr: the smallest" in row["note"]
+    assert list(summary.columns[:11]) == ["dataset", "method", "target_ratio", "num_seeds",
+                                          "achieved_ratio", "auc_mean", "auc_std", "logloss_mean",
+                                          "logloss_std", "retained_auc", "retained_lift"]
     full = summary[summary["method"] == "full"].iloc[0]
-    assert full["retained_auc"] == 1.0 and full["retained_lift"] == 1.0 and full["n_seeds"] == 2
+    assert full["retained_auc"] == 1.0 and full["retained_lift"] == 1.0 and full["num_seeds"] == 2
     saved = pd.read_csv(f"{cfg.results_dir}/summary.csv")
     assert len(saved) == len(summary) == 1 + 3 * 2
 
 
 def test_crash_mid_sweep_then_resume_loses_and_repeats_nothing(tmp_path, monkeypatch):
     cfg = tiny_config(tmp_path)
-    real_fit, calls = ex.fit, []
+    real_fit, calls = runner.fit, []
 
     def crashing_fit(*args, **kwargs):
         calls.append(kwargs["desc"])
@@ -88,13 +104,13 @@ def test_crash_mid_sweep_then_resume_loses_and_repeats_nothing(tmp_path, monkeyp
             raise KeyboardInterrupt("killed mid-sweep")
         return real_fit(*args, **kwargs)
 
-    monkeypatch.setattr(ex, "fit", crashing_fit)
+    monkeypatch.setattr(runner, "fit", crashing_fit)
     with pytest.raises(KeyboardInterrupt):
         run_experiment(cfg)
     first = records_of(cfg)
     assert len(first) == 2 and all(r["status"] == "ok" for r in first)  # the run in flight is lost
 
-    monkeypatch.setattr(ex, "fit", real_fit)
+    monkeypatch.setattr(runner, "fit", real_fit)
     run_experiment(cfg)
     recs = records_of(cfg)
     keys = [r["key"] for r in recs]
@@ -105,15 +121,17 @@ def test_crash_mid_sweep_then_resume_loses_and_repeats_nothing(tmp_path, monkeyp
 def test_second_invocation_redoes_nothing(tmp_path, monkeypatch):
     cfg = tiny_config(tmp_path, seeds=(0,))
     first = run_experiment(cfg)
-    lines = open(f"{cfg.results_dir}/runs.jsonl").read()
+    with open(f"{cfg.results_dir}/runs.jsonl") as fh:
+        lines = fh.read()
 
     def must_not_train(*a, **k):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(ex, "fit", must_not_train)
-    monkeypatch.setattr(ex, "load_dataset", must_not_train)  # not even the data is loaded
+    monkeypatch.setattr(runner, "fit", must_not_train)
+    monkeypatch.setattr(runner, "load_dataset", must_not_train)  # not even the data is loaded
     second = run_experiment(cfg)
-    assert open(f"{cfg.results_dir}/runs.jsonl").read() == lines
+    with open(f"{cfg.results_dir}/runs.jsonl") as fh:
+        assert fh.read() == lines
     pd.testing.assert_frame_equal(first, second)
 
 
@@ -151,15 +169,19 @@ def time_split_data():
     user = np.concatenate([rng.integers(0, 2000, 1200), rng.integers(1500, V, 400)])
     item = rng.integers(0, 5, n)
     y = (rng.random(n) < 0.3 + 0.4 * (user % 2)).astype(np.float32)
-    splits = {"train": np.arange(0, 1000), "valid": np.arange(1000, 1200), "test": np.arange(1200, n)}
-    return CTRDataset("time-like", ["user", "item"], np.stack([user, item], 1).astype(np.int64), y,
-                      {"user": V, "item": 5}, {k: v.astype(np.int64) for k, v in splits.items()})
+    splits = {"train": np.arange(0, 1000), "valid": np.arange(1000, 1200),
+              "test": np.arange(1200, n)}
+    return CTRDataset(name="time-like", fields=["user", "item"],
+                      X=np.stack([user, item], 1).astype(np.int64), y=y,
+                      cardinalities={"user": V, "item": 5},
+                      splits={k: v.astype(np.int64) for k, v in splits.items()})
 
 
 def test_unseen_ids_are_counted_and_every_scheme_is_scored_on_them(tmp_path, monkeypatch):
     data = time_split_data()
-    monkeypatch.setattr(ex, "load_dataset", lambda spec, cache_dir: data)
-    spec = DatasetSpec("time-like", "synthetic", {}, ratios=(10,), train={"epochs": 1, "batch_size": 100})
+    monkeypatch.setattr(runner, "load_dataset", lambda spec, cache_dir: data)
+    spec = DatasetSpec("time-like", "synthetic", ratios=(10,),
+                       train={"epochs": 1, "batch_size": 100})
     cfg = tiny_config(tmp_path, datasets=(spec,), seeds=(0,),
                       methods=("full", "hash", "multi_hash", "qr", "bh-succession", "bh-skip"))
     summary = run_experiment(cfg)
@@ -168,14 +190,16 @@ def test_unseen_ids_are_counted_and_every_scheme_is_scored_on_them(tmp_path, mon
     for r in records_of(cfg):
         assert r["status"] == "ok"
         u = r["unseen"]
-        assert u["n_test"] == 400 and u["n_unseen"] == expected and u["by_field"]["user"] == expected
+        assert u["num_test_rows"] == 400 and u["num_unseen_test_rows"] == expected
+        assert u["unseen_test_rows_by_field"]["user"] == expected
         assert 0 <= u["auc_unseen"] <= 1 and 0 <= u["auc_seen"] <= 1
-    assert (summary["unseen_rows"] == expected).all() and summary["auc_unseen_mean"].notna().all()
-    assert "AUC unseen" in ex.format_unseen(summary)
+    assert ((summary["num_unseen_test_rows"] == expected).all()
+            and summary["auc_unseen_mean"].notna().all())
+    assert len(ex.unseen_table(summary)) == len(summary)
 
 
 def test_cli_prints_the_table_and_writes_figures(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(ex, "quick_config", lambda **ch: tiny_config(tmp_path, seeds=(0,), **ch))
+    monkeypatch.setattr(cli, "quick_config", lambda **ch: tiny_config(tmp_path, seeds=(0,), **ch))
     out = tmp_path / "cli"
     summary = ex.main(["--quick", "--results", str(out), "--quiet", "--methods", "hash", "bh-skip"])
     text = capsys.readouterr().out
@@ -190,16 +214,17 @@ def test_cli_prints_the_table_and_writes_figures(tmp_path, monkeypatch, capsys):
 def test_plots_return_figures(tmp_path):
     cfg = tiny_config(tmp_path, seeds=(0, 1), methods=("full", "hash"))
     summary = run_experiment(cfg)
-    fig = auc_vs_params(summary, "tiny")
+    fig = auc_vs_params_figure(summary, "tiny")
     assert fig.axes[0].get_xscale() == "log" and fig.axes[0].get_legend() is not None
-    assert len(convergence(records_of(cfg), "tiny", ratio=10).axes) == 2
+    assert len(convergence_figure(records_of(cfg), "tiny", ratio=10).axes) == 2
     with pytest.raises(ValueError, match="dataset 'nope'"):
-        auc_vs_params(summary, "nope")
+        auc_vs_params_figure(summary, "nope")
 
 
 def test_summary_retention_math():
-    recs = [{"dataset": "d", "method": m, "target_ratio": r, "seed": s, "status": "ok", "test_auc": a + s / 100,
-             "test_logloss": 0.5, "achieved_ratio": r} for m, r, a in (("full", 1.0, 0.8), ("hash", 10.0, 0.7))
+    recs = [{"dataset": "d", "method": m, "target_ratio": r, "seed": s, "status": "ok",
+             "test_auc": a + s / 100, "test_logloss": 0.5, "achieved_ratio": r}
+            for m, r, a in (("full", 1.0, 0.8), ("hash", 10.0, 0.7))
             for s in (0, 1, 2)]
     s = summarize(recs).set_index("method")
     assert s.loc["hash", "auc_mean"] == pytest.approx(0.71)
@@ -209,8 +234,8 @@ def test_summary_retention_math():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"methods": ("nope",)}, "methods must be keys of bhlib.METHODS"),
-    ({"seeds": (-1,)}, "seeds must be non-negative ints"),
+    ({"methods": ("nope",)}, "methods must hold names from"),
+    ({"seeds": (-1,)}, r"seeds\[0\] must be >= 0"),
     ({"datasets": ({"name": "x"},)}, "datasets must hold DatasetSpec"),
     ({"datasets": (TINY, TINY)}, "dataset names must be unique"),
 ])
@@ -222,32 +247,33 @@ def test_bad_experiment_config(tmp_path, kwargs, match):
 def test_bad_dataset_spec():
     with pytest.raises(ValueError, match="source must be one of"):
         DatasetSpec("x", "criteo")
-    with pytest.raises(ValueError, match="ratios must be positive numbers"):
+    with pytest.raises(ValueError, match=r"ratios\[0\] must be a positive number"):
         DatasetSpec("x", "synthetic", ratios=(0,))
 
 
 def test_records_are_plain_json(tmp_path):
     cfg = tiny_config(tmp_path, seeds=(0,), methods=("full",))
     run_experiment(cfg)
-    line = open(f"{cfg.results_dir}/runs.jsonl").readline()
+    with open(f"{cfg.results_dir}/runs.jsonl") as fh:
+        line = fh.readline()
     assert "NaN" not in line and json.loads(line)["method"] == "full"
 
 
 def test_a_dataset_that_cannot_be_fetched_leaves_the_others_running(tmp_path, monkeypatch):
     from bhlib.data import DataFetchError
-    real_load = ex.load_dataset
+    real_load = runner.load_dataset
 
     def load(spec, cache_dir):
         if spec.name == "offline":
             raise DataFetchError("PyPI unreachable; place the files by hand", kind="download")
         return real_load(spec, cache_dir)
 
-    monkeypatch.setattr(ex, "load_dataset", load)
+    monkeypatch.setattr(runner, "load_dataset", load)
     offline = dataclasses.replace(TINY, name="offline")
     cfg = tiny_config(tmp_path, datasets=(offline, TINY), seeds=(0,), methods=("full", "hash"))
     summary = run_experiment(cfg)
     assert set(summary["dataset"]) == {"tiny"} and "offline" in summary.attrs["failed_datasets"]
     assert {r["dataset"] for r in records_of(cfg)} == {"tiny"}  # nothing faked for the offline one
-    monkeypatch.setattr(ex, "quick_config", lambda **ch: dataclasses.replace(cfg, **ch))
+    monkeypatch.setattr(cli, "quick_config", lambda **ch: dataclasses.replace(cfg, **ch))
     with pytest.raises(SystemExit, match="offline"):
         ex.main(["--quick", "--results", cfg.results_dir, "--quiet", "--no-figures"])

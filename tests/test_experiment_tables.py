@@ -1,11 +1,16 @@
-"""Sweep views of bhlib.reports against the records and summary they read (no training)."""
+"""Tables of bhlib.experiment against the records and summary they read (no training)."""
 import numpy as np
 import pytest
 
-import bhlib
-from bhlib import reports
-from bhlib.experiment import DatasetSpec, append_record, plan_runs, quick_config, summarize
-from bhlib.model import ModelConfig, plan_fields
+import bhlib.experiment as ex
+from bhlib.display import format_columns
+from bhlib.experiment import (
+    DatasetSpec,
+    append_record,
+    plan_runs,
+    quick_config,
+    summarize,
+)
 
 
 def fake_records(methods=("full", "hash", "bh-succession"), ratios=(10.0, 30.0), seeds=(0, 1)):
@@ -20,78 +25,69 @@ def fake_records(methods=("full", "hash", "bh-succession"), ratios=(10.0, 30.0),
                 out.append({"dataset": "d", "method": m, "target_ratio": r, "seed": seed,
                             "status": "ok", "test_auc": auc, "test_logloss": 0.5 + 0.001 * r,
                             "achieved_ratio": r * 1.1, "embedding_params": 10000 / r,
-                            "curve": curve, "unseen": {"n_unseen": 7, "auc_unseen": auc - 0.05,
+                            "curve": curve, "unseen": {"num_unseen_test_rows": 7,
+                                                       "auc_unseen": auc - 0.05,
                                                        "auc_seen": auc}})
     out.append({"dataset": "d", "method": "qr", "target_ratio": 30.0, "seed": 0,
                 "status": "skipped", "reason": "qr: too small"})
     return out
 
 
-def test_planned_sizes_match_plan_fields():
-    cards = {"user": 943, "item": 1682, "zip": 795, "gender": 2}
-    t = reports.planned_sizes(cards, ["hash", "qr", "bh-skip"], [3, 30])
-    assert list(t.columns) == ["method", "target", "user", "item", "zip", "ratio"]
-    for row in t.to_dict("records"):
-        try:
-            plans = plan_fields(cards, ModelConfig(method=row["method"], ratio=row["target"]))
-        except bhlib.BudgetError:
-            assert row["user"] == row["item"] == row["ratio"] == "-"
-            continue
-        for f in ("user", "item", "zip"):
-            assert row[f] == plans[f][1].num_rows
-        params = sum(plans[f][1].num_parameters for f in ("user", "item", "zip"))
-        assert row["ratio"] == round((943 + 1682 + 795) * 16 / params, 1)
-
-
 def test_sweep_records_keeps_only_this_sweeps_runs(tmp_path):
     cfg = quick_config(results_dir=str(tmp_path), datasets=[DatasetSpec(
-        "s", "synthetic", {"num_rows": 100, "vocab_sizes": (50, 5)}, (10,))],
+        "s", "synthetic", options={"num_rows": 100, "vocab_sizes": (50, 5)}, ratios=(10,))],
         methods=("full", "hash"))
     runs = plan_runs(cfg)
     append_record(tmp_path / "runs.jsonl", {"key": runs[0]["key"], "x": 1})
     append_record(tmp_path / "runs.jsonl", {"key": "someone-else", "x": 2})
-    assert reports.sweep_records(cfg) == [{"key": runs[0]["key"], "x": 1}]
+    assert ex.sweep_records(cfg) == [{"key": runs[0]["key"], "x": 1}]
 
 
 def test_retention_and_measure_tables_read_the_summary():
     summary = summarize(fake_records())
-    t = reports.retention_table(summary, "d")
-    assert len(t) == len(summary)
-    for row, (_, s) in zip(t.to_dict("records"), summary.iterrows()):
-        if s["n_seeds"] == 0:
-            assert row["AUC"] == "-" and row["note"].startswith("qr: too small")
+    t = ex.retention_table(summary, "d")
+    assert len(t) == len(summary) and "dataset" not in t
+    text = format_columns(t)
+    for row, (_, s) in zip(text.to_dict("records"), summary.iterrows(), strict=True):
+        if s["num_seeds"] == 0:
+            assert row["auc"] == "-" and row["note"].startswith("qr: too small")
         else:
-            assert row["AUC"] == f"{s['auc_mean']:.4f} ± {s['auc_std']:.4f}"
-            assert row["lift / full"] == round(s["retained_lift"], 4)
-    grid = reports.measure_table(summary, "d", "retained_auc")
+            assert row["auc"] == f"{s['auc_mean']:.4f}±{s['auc_std']:.4f}"
+            assert row["retained_lift"] == f"{s['retained_lift']:.4f}"
+            assert row["target_ratio"] == f"{s['target_ratio']:g}"
+    assert list(ex.retention_table(summary).columns[:3]) == ["dataset", "method", "target_ratio"]
+    grid = ex.measure_table(summary, "d", "retained_auc")
     assert grid.loc["full", 1.0] == 1.0 and grid.loc["qr", 30.0] == "-"
     assert grid.loc["hash", 10.0] == round(
-        summary.set_index(["method", "ratio"]).loc[("hash", 10.0), "retained_auc"], 4)
+        summary.set_index(["method", "target_ratio"]).loc[("hash", 10.0), "retained_auc"], 4)
     with pytest.raises(ValueError, match="dataset"):
-        reports.retention_table(summary, "nope")
+        ex.retention_table(summary, "nope")
     with pytest.raises(ValueError, match="measure"):
-        reports.measure_table(summary, "d", "nope")
+        ex.measure_table(summary, "d", "nope")
 
 
 def test_curve_table_means_over_seeds():
     recs = fake_records()
-    t = reports.curve_table(recs, "d", ratio=10.0).set_index("method")
+    t = ex.curve_table(recs, "d", ratio=10.0).set_index("method")
     assert list(t.index) == ["full", "hash", "bh-succession"]  # baseline kept, other ratio dropped
-    assert (t["seeds"] == 2).all()
+    assert (t["num_seeds"] == 2).all()
     h = [r for r in recs if r["method"] == "hash" and r.get("target_ratio") == 10.0]
     last = np.mean([r["curve"][-1]["valid_auc"] for r in h])
     first = np.mean([r["curve"][0]["valid_auc"] for r in h])
     assert t.loc["hash", "best_valid_auc"] == round(last, 4)
     assert t.loc["hash", "first_valid_auc"] == round(first, 4)
     assert t.loc["hash", "best_epoch"] == 1.5 and t.loc["hash", "last_train_loss"] == 0.585
-    assert len(reports.curve_table(recs, "d")) == 5  # every ratio
+    assert len(ex.curve_table(recs, "d")) == 5  # every ratio
     with pytest.raises(ValueError, match="no finished runs"):
-        reports.curve_table(recs, "other")
+        ex.curve_table(recs, "other")
 
 
 def test_unseen_table():
     summary = summarize(fake_records())
-    t = reports.unseen_table(summary, "d")
+    t = ex.unseen_table(summary, "d")
     assert "qr" not in set(t["method"])  # skipped everywhere: no row
-    assert (t["unseen_rows"] == 7).all()
+    assert (t["num_unseen_test_rows"] == 7).all()
     assert np.allclose(t["gap"], -0.05, atol=1e-4)
+    assert len(ex.unseen_table(summary)) == len(t)  # every dataset: the same rows here
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        ex.unseen_table(summary, "nope")

@@ -1,30 +1,33 @@
-"""Figures of a sweep, drawn from its records: accuracy versus size, and convergence.
+"""Figures of a sweep, drawn from its summary and records: accuracy versus size, convergence,
+and the scores on unseen ids (the comparisons of Yan et al., CIKM 2021, arXiv 2109.02471).
 
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot's global state
-(safe under the Agg backend, in tests and on headless machines); :func:`save_figures` writes them
-all for :func:`bhlib.experiment.run_experiment`.
+(safe under the Agg backend, in tests and on headless machines); :func:`save_figures` writes the
+first two for every dataset of :func:`bhlib.experiment.run_experiment`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .embeddings import METHODS
+from ..embeddings import METHODS
 from .records import finished_runs
 
-__all__ = ["auc_vs_params", "convergence", "save_figures"]
+__all__ = ["auc_vs_params_figure", "convergence_figure", "unseen_figure", "save_figures"]
 
-_MARKERS = dict(zip(METHODS, "osD^vP*"))
+_MARKERS = dict(zip(METHODS, "osD^vP*", strict=False))  # more methods: default "o"
 
 
 def _color(method: str) -> str:
     return f"C{list(METHODS).index(method) % 10}" if method in METHODS else "k"
 
 
-def auc_vs_params(summary: pd.DataFrame, dataset: str, *, baseline: str = "full") -> Figure:
+def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str = "full") -> Figure:
     """Test AUC against embedding parameters (log x), one line per method, error bars over seeds.
 
     Each point is one target ratio; its x is the *achieved* size (mean embedding parameters of
@@ -37,13 +40,14 @@ def auc_vs_params(summary: pd.DataFrame, dataset: str, *, baseline: str = "full"
         baseline: the method drawn as the reference line.
 
     Example:
-        >>> s = pd.DataFrame({"dataset": "d", "method": ["full", "hash", "hash"], "ratio": [1, 10, 100],
-        ...                   "n_seeds": 2, "embedding_params": [1e4, 1e3, 1e2],
-        ...                   "auc_mean": [0.8, 0.78, 0.75], "auc_std": [0.01, 0.01, 0.02]})
-        >>> auc_vs_params(s, "d").axes[0].get_xscale()
+        >>> s = pd.DataFrame({"dataset": "d", "method": ["full", "hash", "hash"],
+        ...                   "target_ratio": [1, 10, 100], "num_seeds": 2,
+        ...                   "embedding_params": [1e4, 1e3, 1e2], "auc_mean": [0.8, 0.78, 0.75],
+        ...                   "auc_std": [0.01, 0.01, 0.02]})
+        >>> auc_vs_params_figure(s, "d").axes[0].get_xscale()
         'log'
     """
-    d = summary[(summary["dataset"] == dataset) & (summary["n_seeds"] > 0)]
+    d = summary[(summary["dataset"] == dataset) & (summary["num_seeds"] > 0)]
     if d.empty:
         raise ValueError(f"dataset {dataset!r} has no finished runs in the summary; "
                          f"datasets are {sorted(summary['dataset'].unique())}")
@@ -69,7 +73,7 @@ def auc_vs_params(summary: pd.DataFrame, dataset: str, *, baseline: str = "full"
     return fig
 
 
-def convergence(records: Sequence[dict], dataset: str, *, ratio: float | None = None,
+def convergence_figure(records: Sequence[dict], dataset: str, *, ratio: float | None = None,
                 baseline: str = "full") -> Figure:
     """Validation AUC and training loss per epoch, one line per method (mean over seeds).
 
@@ -84,7 +88,7 @@ def convergence(records: Sequence[dict], dataset: str, *, ratio: float | None = 
         >>> recs = [{"dataset": "d", "method": m, "target_ratio": r, "seed": 0, "status": "ok",
         ...          "curve": [{"epoch": e, "valid_auc": 0.7 + e / 100, "train_loss": 0.6 - e / 100}
         ...                    for e in (1, 2, 3)]} for m, r in (("full", 1.0), ("hash", 10.0))]
-        >>> len(convergence(recs, "d").axes)
+        >>> len(convergence_figure(recs, "d").axes)
         2
     """
     ok = finished_runs(records, dataset)
@@ -105,7 +109,7 @@ def convergence(records: Sequence[dict], dataset: str, *, ratio: float | None = 
         curves = pd.concat(by_method[method]).groupby("epoch")
         mean, std = curves.mean(numeric_only=True), curves.std(numeric_only=True).fillna(0)
         label = method if method != baseline else f"{method} (1x)"
-        for ax, col in zip(axes, ("valid_auc", "train_loss")):
+        for ax, col in zip(axes, ("valid_auc", "train_loss"), strict=True):
             x, y = mean.index.to_numpy(float), mean[col].to_numpy(float)
             ax.plot(x, y, marker=_MARKERS.get(method, "o"), ms=3, color=_color(method), label=label,
                     ls="--" if method == baseline else "-")
@@ -121,21 +125,51 @@ def convergence(records: Sequence[dict], dataset: str, *, ratio: float | None = 
     return fig
 
 
+def unseen_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Test AUC on rows with an id unseen in training, next to the other rows, per method.
+
+    Args:
+        table: :func:`bhlib.experiment.unseen_table` of one dataset.
+
+    Example:
+        >>> t = pd.DataFrame({"method": ["full", "hash"], "target_ratio": [1.0, 10.0],
+        ...                   "auc_unseen_mean": [0.70, 0.74], "auc_seen_mean": [0.78, 0.75]})
+        >>> [round(float(p.get_height()), 2) for p in unseen_figure(t).axes[0].patches]
+        [0.78, 0.75, 0.7, 0.74]
+    """
+    fig = Figure(figsize=(6.5, 3.8))
+    ax = fig.add_subplot()
+    x = np.arange(len(table))
+    ax.bar(x - 0.2, table["auc_seen_mean"], width=0.4, label="rows with seen ids only",
+           color="tab:blue")
+    ax.bar(x + 0.2, table["auc_unseen_mean"], width=0.4, label="rows with an unseen id",
+           color="tab:orange")
+    labels = [f"{m}\n{t:g}x" for m, t in zip(table["method"], table["target_ratio"], strict=True)]
+    ax.set_xticks(x, labels, fontsize=8)
+    lo = float(np.nanmin(table[["auc_seen_mean", "auc_unseen_mean"]].to_numpy(dtype=float)))
+    ax.set_ylim(max(0.0, lo - 0.05), None)
+    ax.set_ylabel("test AUC")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    ax.set_title(title or "Cold start: AUC on rows with ids training never saw", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def save_figures(records: Sequence[dict], summary: pd.DataFrame, out_dir: Any) -> list[Path]:
     """Write ``auc_vs_params_<dataset>.png`` and ``convergence_<dataset>.png`` for every dataset.
 
     Example:
         >>> import tempfile
-        >>> save_figures([], pd.DataFrame(columns=["dataset", "n_seeds"]), tempfile.mkdtemp())
+        >>> save_figures([], pd.DataFrame(columns=["dataset", "num_seeds"]), tempfile.mkdtemp())
         []
     """
     out, written = Path(out_dir), []
     out.mkdir(parents=True, exist_ok=True)
     for dataset in dict.fromkeys(summary["dataset"]):
-        if not (summary[(summary["dataset"] == dataset)]["n_seeds"] > 0).any():
+        if not (summary[(summary["dataset"] == dataset)]["num_seeds"] > 0).any():
             continue
-        for name, fig in (("auc_vs_params", auc_vs_params(summary, dataset)),
-                          ("convergence", convergence(records, dataset))):
+        for name, fig in (("auc_vs_params", auc_vs_params_figure(summary, dataset)),
+                          ("convergence", convergence_figure(records, dataset))):
             path = out / f"{name}_{dataset}.png"
             fig.savefig(path, dpi=120)
             written.append(path)

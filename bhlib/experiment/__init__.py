@@ -1,0 +1,36 @@
+"""The experiment floor: everything made from run records.
+
+Sweeps of the accuracy-versus-size comparison of Yan et al. (*Binary Code based Hash Embedding
+for Web-scale Applications*, CIKM 2021, arXiv 2109.02471), run resumably, and every table and
+figure read from their records. ``python -m bhlib.experiment --help`` lists the options.
+
+* :mod:`~bhlib.experiment.config` — what a sweep runs (:class:`DatasetSpec`,
+  :class:`ExperimentConfig`) and the list of its runs (:func:`plan_runs`);
+* :mod:`~bhlib.experiment.records` — one JSON line per finished run (``results/runs.jsonl``);
+* :mod:`~bhlib.experiment.runner` — trains the pending runs (:func:`run_experiment`);
+* :mod:`~bhlib.experiment.summary` — one row per dataset x method x target ratio
+  (:func:`summarize`, ``results/summary.csv``);
+* :mod:`~bhlib.experiment.tables`, :mod:`~bhlib.experiment.figures` — read from the summary and
+  the records;
+* :mod:`~bhlib.experiment.cli` — the command line.
+
+**The rule of the floors.** A table or figure computed from run records lives here; one computed
+in closed form for a notebook lives in :mod:`bhlib.teaching` (by topic); how a number or a table
+looks lives in :mod:`bhlib.display`. This floor imports the core (``bhlib.*``) and never
+:mod:`bhlib.teaching`; the core never imports this floor (``tests/test_layers.py`` checks both).
+"""
+from .cli import build_config, main
+from .config import DatasetSpec, ExperimentConfig, default_datasets, plan_runs, quick_config
+from .figures import auc_vs_params_figure, convergence_figure, save_figures, unseen_figure
+from .records import RECORD_VERSION, append_record, finished_runs, read_records, run_key, to_json
+from .runner import load_dataset, run_experiment, sweep_records, unseen_test_rows
+from .summary import summarize
+from .tables import curve_table, measure_table, retention_table, unseen_table
+
+__all__ = [
+    "DatasetSpec", "ExperimentConfig", "default_datasets", "quick_config", "plan_runs",
+    "RECORD_VERSION", "to_json", "run_key", "read_records", "append_record", "finished_runs",
+    "load_dataset", "unseen_test_rows", "run_experiment", "sweep_records", "summarize",
+    "retention_table", "measure_table", "curve_table", "unseen_table", "auc_vs_params_figure",
+    "convergence_figure", "unseen_figure", "save_figures", "build_config", "main",
+]

@@ -1,0 +1,119 @@
+"""The command line of the sweep: ``python -m bhlib.experiment [--quick] [options]``.
+
+Runs :func:`bhlib.experiment.run_experiment` on the default sweep (or the one-minute quick
+sweep), narrowed or changed by the options, and prints the summary and the unseen-id table.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ..display import format_columns
+from ..embeddings import METHODS
+from .config import ExperimentConfig, plan_runs, quick_config
+from .runner import run_experiment
+from .tables import retention_table, unseen_table
+
+__all__ = ["build_config", "main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m bhlib.experiment",
+        description="Accuracy versus embedding size: every method at equal memory, resumable.")
+    ap.add_argument("--quick", action="store_true",
+                    help="a one-minute smoke sweep (small data, 1 seed, 2 epochs)")
+    ap.add_argument("--datasets", nargs="+", metavar="NAME",
+                    help="only these datasets (movielens, movielens-time, synthetic; "
+                         "quick: movielens, synthetic-quick)")
+    ap.add_argument("--methods", nargs="+", choices=list(METHODS), metavar="METHOD",
+                    help=f"methods besides the baseline, from {', '.join(METHODS)} "
+                         "(default: the paper's six, all but bh-shared)")
+    ap.add_argument("--target-ratios", nargs="+", type=float, metavar="R",
+                    help="target compression ratios of every dataset (default: per dataset)")
+    ap.add_argument("--seeds", nargs="+", type=int, help="seeds (default 0 1 2; quick: 0)")
+    ap.add_argument("--epochs", type=int, help="at most this many epochs (default: per dataset)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--results", default="results",
+                    help="folder of runs.jsonl, summary.csv and figures (default results)")
+    ap.add_argument("--cache-dir", default="data", help="dataset cache folder (default data)")
+    ap.add_argument("--no-figures", action="store_true", help="do not write figures")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    return ap
+
+
+def build_config(argv: Sequence[str] | None = None) -> ExperimentConfig:
+    """The :class:`ExperimentConfig` of a command line (see ``python -m bhlib.experiment --help``).
+
+    Example:
+        >>> c = build_config(["--quick", "--seeds", "0", "1", "--methods", "hash",
+        ...                   "--target-ratios", "5", "--epochs", "1"])
+        >>> c.seeds, c.methods, [(d.name, d.ratios, d.train["epochs"]) for d in c.datasets]
+        ((0, 1), ('hash',), [('movielens', (5.0,), 1), ('synthetic-quick', (5.0,), 1)])
+    """
+    ap = _parser()
+    args = ap.parse_args(argv)
+    changes = {"results_dir": args.results, "cache_dir": args.cache_dir,
+               "num_threads": args.threads, "figures": not args.no_figures,
+               "progress": not args.quiet}
+    if args.methods:
+        changes["methods"] = tuple(args.methods)
+    if args.seeds:
+        changes["seeds"] = tuple(args.seeds)
+    try:
+        config = quick_config(**changes) if args.quick else ExperimentConfig(**changes)
+        specs = config.datasets
+        if args.datasets:
+            known = [d.name for d in specs]
+            unknown = sorted(set(args.datasets) - set(known))
+            if unknown:
+                ap.error(f"unknown datasets {unknown}; known: {known}")
+            specs = tuple(d for d in specs if d.name in args.datasets)
+        if args.target_ratios:
+            specs = tuple(dataclasses.replace(d, ratios=tuple(args.target_ratios)) for d in specs)
+        if args.epochs is not None:
+            specs = tuple(dataclasses.replace(d, train={**d.train, "epochs": args.epochs})
+                          for d in specs)
+        config = dataclasses.replace(config, datasets=specs)
+        plan_runs(config)  # every run's model and training settings checked before any work
+        return config
+    except (TypeError, ValueError) as err:
+        ap.error(str(err))
+
+
+def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
+    """Command line: run the sweep (default: :func:`default_datasets`), print the summary table.
+
+    Example:
+        >>> import tempfile
+        >>> s = main(["--quick", "--datasets", "synthetic-quick", "--methods", "hash", "--results",
+        ...           tempfile.mkdtemp(), "--quiet", "--no-figures"])  # doctest: +ELLIPSIS
+        <BLANKLINE>
+        Summary ...
+        >>> s["method"].tolist()
+        ['full', 'hash', 'hash']
+    """
+    config = build_config(argv)
+    start = time.perf_counter()
+    summary = run_experiment(config)
+    print(f"\nSummary ({config.results_dir}/summary.csv; mean ± sample std over seeds; ratios per "
+          f"compressed field; retained vs {config.baseline}):\n")
+    table = retention_table(summary)
+    text = format_columns(table.drop(columns=["note"]))
+    text.loc[table["num_seeds"] == 0, "auc"] = "skipped"
+    print(text.to_string(index=False))
+    unseen = unseen_table(summary)
+    if len(unseen):
+        print("\nTest rows with an id never seen in training (unseen) vs the rest (seen):\n")
+        print(format_columns(unseen.drop(columns=["gap"])).to_string(index=False))
+    for _, r in summary[summary["num_seeds"] == 0].iterrows():
+        print(f"  skipped {r['dataset']} {r['method']} at {r['target_ratio']:g}x: {r['note']}")
+    print(f"\ndone in {time.perf_counter() - start:.1f} s")
+    failed = summary.attrs.get("failed_datasets", {})
+    if failed:
+        raise SystemExit(f"datasets not loaded, their runs are still pending: {sorted(failed)}")
+    return summary

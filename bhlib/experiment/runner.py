@@ -1,0 +1,172 @@
+"""Running a sweep, resumably: train every pending run, record each at once, then summarize.
+
+Reproduces the comparison of Yan et al. (CIKM 2021, arXiv 2109.02471; README, "Reproducing the
+paper") with our protocol **[ours]**: one DNN (:class:`bhlib.model.CTRModel`) trained by
+:func:`bhlib.train.fit` for every run of :func:`bhlib.experiment.config.plan_runs`. A ratio a
+scheme cannot reach is recorded as *skipped* with the :class:`bhlib.BudgetError` message, never
+replaced by another size.
+
+Every run leaves a record (:mod:`bhlib.experiment.records`): one JSON line appended to
+``results/runs.jsonl`` (flushed and fsync'ed) the moment it finishes. A rerun skips the keys
+already recorded, so a killed sweep loses at most the run in flight, and a finished sweep reruns
+in seconds: the summary (``results/summary.csv``) and the figures are rebuilt from the records of
+the current configuration.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from .. import data
+from ..embeddings import BudgetError
+from ..model import CTRModel, ModelConfig
+from ..train import TrainConfig, fit
+from .config import LOADERS, DatasetSpec, ExperimentConfig, plan_runs
+from .figures import save_figures
+from .records import append_record, read_records
+from .summary import summarize
+
+__all__ = ["load_dataset", "unseen_test_rows", "run_experiment", "sweep_records"]
+
+
+def load_dataset(spec: DatasetSpec, cache_dir: str = "data") -> data.CTRDataset:
+    """Load (or generate) ``spec``'s dataset with its source's loader and options.
+
+    Example:
+        >>> spec = DatasetSpec("s", "synthetic", options={"num_rows": 100, "vocab_sizes": (9, 3)})
+        >>> load_dataset(spec).X.shape
+        (100, 2)
+    """
+    if spec.source == "movielens":
+        return data.load_movielens(cache_dir, **spec.options)
+    return getattr(data, LOADERS[spec.source])(**spec.options)
+
+
+def unseen_test_rows(dataset: data.CTRDataset) -> dict[str, Any]:
+    """Test rows holding an id absent from the train split: the mask and the counts per field.
+
+    Example:
+        >>> u = unseen_test_rows(data.make_synthetic(num_rows=200, vocab_sizes=(1000, 3)))
+        >>> sorted(u), u["num_test_rows"]
+        (['mask', 'num_test_rows', 'num_unseen_test_rows', 'unseen_test_rows_by_field'], 20)
+    """
+    fields = dataset.fields + list(dataset.bags)
+    mask = dataset.unseen_mask("test", fields=fields)
+    by_field = {f: int(dataset.unseen_mask("test", fields=[f]).sum()) for f in fields}
+    return {"mask": mask, "num_test_rows": int(len(mask)),
+            "num_unseen_test_rows": int(mask.sum()), "unseen_test_rows_by_field": by_field}
+
+
+def _run_one(run: dict, dataset: data.CTRDataset, unseen: dict,
+             config: ExperimentConfig) -> dict:
+    base = {k: run[k] for k in ("key", "dataset", "method", "target_ratio", "seed", "config")}
+    base.update(torch_version=torch.__version__, num_threads=config.num_threads)
+    model_cfg = ModelConfig(**run["config"]["model"])
+    try:
+        model = CTRModel.for_dataset(dataset, model_cfg)
+    except BudgetError as err:
+        return {**base, "status": "skipped", "reason": str(err)}
+    train = TrainConfig(**run["config"]["train"], num_threads=config.num_threads,
+                        progress=config.progress)
+    subsets = ({"unseen": unseen["mask"], "seen": ~unseen["mask"]}
+               if unseen["num_unseen_test_rows"] else {})
+    desc = f"{run['dataset']} {run['method']} {run['target_ratio']:g}x s{run['seed']}"
+    hist = fit(model, dataset, train, subsets=subsets, desc=desc)
+    sizes = model.size_report()
+    scores = {f"{k}_{s}": hist.subsets[s][k] for s in hist.subsets for k in ("auc", "logloss")}
+    return {**base, "status": "ok", "reason": "",
+            "achieved_ratio": sizes.pop("compressed_ratio"), **sizes,
+            "test_auc": hist.test_auc, "test_logloss": hist.test_logloss,
+            "best_valid_auc": hist.best_valid_auc, "best_epoch": hist.best_epoch,
+            "steps": hist.steps, "train_seconds": hist.train_seconds, "curve": hist.curve,
+            "unseen": {**{k: v for k, v in unseen.items() if k != "mask"}, **scores}}
+
+
+def _run_pending(pending: list[dict], config: ExperimentConfig, runs_path: Path,
+                 say: Any) -> dict:
+    """Train the pending runs, dataset by dataset (each loaded once), recording each at once.
+
+    A dataset that cannot be fetched (:class:`bhlib.data.DataFetchError`) is reported and left
+    pending; the others still run. Returns ``{dataset: error message}`` for those.
+    """
+    specs, failed = {d.name: d for d in config.datasets}, {}
+    bar = tqdm(total=len(pending), desc="sweep", disable=not (config.progress and pending))
+    for name in dict.fromkeys(r["dataset"] for r in pending):
+        try:
+            dataset = load_dataset(specs[name], config.cache_dir)
+        except data.DataFetchError as err:
+            failed[name] = str(err)
+            print(f"could not load dataset {name!r}, its runs stay pending: {err}", flush=True)
+            continue
+        unseen = unseen_test_rows(dataset)
+        for run in (r for r in pending if r["dataset"] == name):
+            record = {**_run_one(run, dataset, unseen, config),
+                      "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            append_record(runs_path, record)
+            bar.update(1)
+            say(f"{run['dataset']:>16} {run['method']:>13} {run['target_ratio']:>6g}x "
+                f"seed {run['seed']}: "
+                + (f"AUC {record['test_auc']:.4f} ({record['achieved_ratio']:.1f}x, "
+                   f"{record['train_seconds']:.1f} s)" if record["status"] == "ok"
+                   else f"skipped: {record['reason']}"))
+    bar.close()
+    return failed
+
+
+def sweep_records(config: ExperimentConfig) -> list[dict]:
+    """The records of ``config``'s runs found in its ``results_dir`` (other sweeps' are left out).
+
+    Example:
+        >>> from bhlib.experiment import quick_config
+        >>> sweep_records(quick_config(results_dir="no/such/dir"))
+        []
+    """
+    keys = {r["key"] for r in plan_runs(config)}
+    records = read_records(Path(config.results_dir) / "runs.jsonl")
+    return [r for r in records if r.get("key") in keys]
+
+
+def run_experiment(config: ExperimentConfig | None = None) -> pd.DataFrame:
+    """Run every pending run of ``config``, then write the summary and figures; return the summary.
+
+    Datasets that could not be fetched are listed in ``summary.attrs["failed_datasets"]``.
+
+    Example:
+        >>> import tempfile
+        >>> from bhlib.experiment import quick_config
+        >>> spec = DatasetSpec("s", "synthetic", ratios=(10,), model={"embedding_dim": 4},
+        ...                    options={"num_rows": 300, "vocab_sizes": (5000, 5)},
+        ...                    train={"epochs": 1})
+        >>> cfg = quick_config(results_dir=tempfile.mkdtemp(), progress=False, figures=False,
+        ...                    datasets=[spec], methods=("full", "hash"))
+        >>> run_experiment(cfg)[["method", "target_ratio", "num_seeds"]].values.tolist()
+        [['full', 1.0, 1], ['hash', 10.0, 1]]
+    """
+    config = ExperimentConfig() if config is None else config
+    out = Path(config.results_dir)
+    runs_path = out / "runs.jsonl"
+    runs = plan_runs(config)
+    done = {r.get("key") for r in read_records(runs_path)}
+    pending = [r for r in runs if r["key"] not in done]
+    say = tqdm.write if config.progress else (lambda *_: None)
+    say(f"{len(runs)} runs in the sweep, {len(runs) - len(pending)} already recorded in "
+        f"{runs_path}, {len(pending)} to do")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.num_threads)
+    try:
+        failed = _run_pending(pending, config, runs_path, say)
+    finally:
+        torch.set_num_threads(threads)
+    records = sweep_records(config)
+    summary = summarize(records, baseline=config.baseline)
+    out.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(out / "summary.csv", index=False)
+    if config.figures:
+        save_figures(records, summary, out)
+    summary.attrs["failed_datasets"] = failed  # dataset -> why it could not be loaded
+    return summary
