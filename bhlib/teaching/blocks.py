@@ -1,82 +1,28 @@
-"""The facts the teaching notebooks print about codes: hashing, bits, blocks, rows (pure functions).
+"""Code block strategies (notebook 02): each block's value and row, every block size, and
+BH-Succession as a many-way quotient-remainder split.
 
-Each function answers one question a student asks about Binary Code based Hash Embedding
-(Yan et al., *Binary Code based Hash Embedding for Web-scale Applications*, CIKM 2021,
-arXiv 2109.02471) and returns a small ``pandas.DataFrame`` (or a bool) built only from the library's
-own functions (:func:`bhlib.hash_ids`, :func:`bhlib.format_bits`, :func:`bhlib.block_partition`,
-:func:`bhlib.bh_indices`, :func:`bhlib.plan_embedding`, :func:`bhlib.collision_report`). So when
-the library changes a taught fact (the bit order, a partition), these tables change and the
-notebooks' nbval checks fail. The widgets (:mod:`bhlib.widgets`) and figures (:mod:`bhlib.viz`)
-display these same tables. Who collides with whom lives in :mod:`bhlib.uniqueness`, the
-memory-budget tables in :mod:`bhlib.budgets`.
+Step 2 and 3 of Binary Code based Hash Embedding (Yan et al., CIKM 2021, arXiv 2109.02471): the
+bits of a code are cut into blocks (Succession or Skip, :func:`bhlib.block_partition`), each block
+is read as a number and looked up at its row (:func:`bhlib.bh_indices`). Pure functions returning
+small tables, built from the library's own functions.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._checks import check_int
-from .codes import bh_indices, bits_needed, block_lengths, block_partition, format_bits
-from .embeddings import plan_embedding
-from .hashing import hash_ids
+from .._checks import check_int
+from ..codes import bits_needed, block_lengths, block_partition, format_bits
+from ..embeddings import plan_embedding
+from ..indices import bh_indices
 
-__all__ = ["hash_table", "bit_table", "block_table", "block_size_table", "digits_table",
-           "succession_is_generalized_qr"]
+__all__ = ["block_table", "block_size_table", "digits_table", "succession_is_generalized_qr"]
 
 
 def _spec(strategy: str, block_bits: int | None, num_blocks: int | None) -> dict[str, Any]:
     return {"strategy": strategy, "block_bits": block_bits, "num_blocks": num_blocks}
-
-
-def hash_table(values: Sequence[Any], *, num_bits: int, field: str | None = None,
-               seed: int = 0) -> pd.DataFrame:
-    """Raw values -> 63-bit hash IDs -> their low ``num_bits`` bits (step 1 and 2 of BH).
-
-    Args:
-        values: raw values of one kind (ints, or strings), see :func:`bhlib.hash_ids`.
-        num_bits: code length ``n``; the code is ``hash_id mod 2**n`` (its low ``n`` bits).
-        field: salt of the hash (same value, other field: another hash ID).
-        seed: member of the hash family.
-
-    Returns:
-        One row per value: ``value``, ``hash_id``, ``code`` and ``bits`` (MSB first).
-
-    Example:
-        >>> print(hash_table(["alice", "bob"], num_bits=8, field="user").to_string(index=False))
-        value             hash_id  code     bits
-        alice 2373654146445680985    89 01011001
-          bob 4274793606081491430   230 11100110
-    """
-    n = check_int(num_bits, "num_bits", low=1, high=63)
-    h = hash_ids(values, seed=seed, field=field)
-    code = h & ((1 << n) - 1)
-    return pd.DataFrame({"value": list(values), "hash_id": h, "code": code,
-                         "bits": [format_bits(int(c), n) for c in code]})
-
-
-def bit_table(value: int, num_bits: int, *, strategy: str = "succession",
-              block_bits: int | None = None, num_blocks: int | None = None) -> pd.DataFrame:
-    """The ``num_bits``-bit code of ``value``, most significant bit first, with each bit's block.
-
-    Columns are bit positions (``n-1`` on the left, bit 0 = least significant on the right); the
-    rows are the bit and the block that owns the position.
-
-    Example:
-        >>> bit_table(0b1101_0110, 8, strategy="skip", num_blocks=2)
-        position  7  6  5  4  3  2  1  0
-        bit       1  1  0  1  0  1  1  0
-        block     1  0  1  0  1  0  1  0
-    """
-    bits = format_bits(value, num_bits)  # MSB first
-    owner = {p: j for j, block in enumerate(block_partition(
-        num_bits, **_spec(strategy, block_bits, num_blocks))) for p in block}
-    positions = list(range(num_bits - 1, -1, -1))
-    table = pd.DataFrame([[int(b) for b in bits], [owner[p] for p in positions]],
-                         index=["bit", "block"], columns=positions)
-    table.columns.name = "position"
-    return table
 
 
 def block_table(value: int, num_bits: int, *, strategy: str = "succession",
@@ -121,11 +67,11 @@ def block_size_table(num_embeddings: int, embedding_dim: int = 16, *,
 
     Example:
         >>> print(block_size_table(1000, strategy="succession").head(4).to_string(index=False))
-         block_bits  num_blocks       block_lengths  rows  ratio
-                  1          10 1 1 1 1 1 1 1 1 1 1    20   50.0
-                  2           5           2 2 2 2 2    20   50.0
-                  3           4             3 3 3 1    26   38.5
-                  4           3               4 4 2    36   27.8
+         block_bits  num_blocks       block_lengths  num_rows  achieved_ratio
+                  1          10 1 1 1 1 1 1 1 1 1 1        20            50.0
+                  2           5           2 2 2 2 2        20            50.0
+                  3           4             3 3 3 1        26            38.5
+                  4           3               4 4 2        36            27.8
     """
     n = bits_needed(check_int(num_embeddings, "num_embeddings", low=1))
     key = "block_bits" if strategy == "succession" else "num_blocks"
@@ -136,8 +82,8 @@ def block_size_table(num_embeddings: int, embedding_dim: int = 16, *,
         lengths = block_lengths(n, **spec)
         plan = plan_embedding("bh", num_embeddings, embedding_dim, num_bits=n, **spec)
         records.append({"block_bits": max(lengths), "num_blocks": len(lengths),
-                        "block_lengths": " ".join(map(str, lengths)), "rows": plan.num_rows,
-                        "ratio": round(plan.achieved_ratio, 1)})
+                        "block_lengths": " ".join(map(str, lengths)), "num_rows": plan.num_rows,
+                        "achieved_ratio": round(plan.achieved_ratio, 1)})
     return pd.DataFrame(records)
 
 

@@ -1,28 +1,32 @@
-"""Memory budgets, from a server to a phone: which scheme fits, in what configuration (pure).
+"""Memory budgets (notebooks 04 and 05), from a server to a phone: which method fits, in what
+configuration, and the sizes a sweep will train (pure, nothing allocated).
 
 Yan et al. (CIKM 2021, arXiv 2109.02471) motivate BH by web-scale vocabularies whose full
 embedding tables do not fit the hardware. This module answers the practical question behind it:
 given a vocabulary ``V``, a dimension ``D`` and a number of bytes, what does each method of
 :data:`bhlib.METHODS` look like when it uses as much of the budget as it can, counting float32
 parameters *and* the optimizer's state (Adam keeps two more floats per parameter), and which ratios
-can each method reach at all? Nothing is allocated: sizes come from :func:`bhlib.plan_embedding`.
+can each method reach at all? Nothing is allocated: sizes come from :func:`bhlib.plan_embedding`
+(:func:`bhlib.model.plan_fields` for a whole model).
 
 A budget larger than the full table is capped at the full table's size: nobody needs more rows
 than ids, so every method then reports its configuration at ratio 1 (or the closest it can get).
 """
 from __future__ import annotations
 
-from typing import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
-from ._checks import check_int
-from .embeddings import METHODS, BudgetError, SizePlan, plan_embedding
-from .embeddings.base import bytes_per_parameter  # re-exported: notebooks use budgets.*
-from .sizes import format_hparams
+from .._checks import check_choice, check_int, check_number
+from ..display import format_bytes, format_hparams
+from ..embeddings import METHODS, BudgetError, SizePlan, bytes_per_parameter, plan_embedding
+from ..model import ModelConfig, plan_fields
 
-__all__ = ["DEVICES", "format_bytes", "bytes_per_parameter", "describe_config", "smallest_plan",
-           "reach_table", "budget_table", "device_table"]
+__all__ = ["DEVICES", "smallest_plan", "reach_table", "budget_table", "device_table",
+           "planned_sizes"]
 
 # Bytes one might give one embedding field on each device (round, illustrative numbers [ours]).
 DEVICES: dict[str, int] = {
@@ -34,34 +38,12 @@ DEVICES: dict[str, int] = {
 }
 
 
-def format_bytes(num_bytes: float) -> str:
-    """Bytes in decimal units, three significant digits: ``1.5 GB``.
-
-    Example:
-        >>> [format_bytes(b) for b in (512, 2_048, 3 * 10**9, 7.68e11)]
-        ['512 B', '2.05 kB', '3 GB', '768 GB']
-    """
-    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if num_bytes >= size:
-            return f"{num_bytes / size:.3g} {unit}"
-    return f"{num_bytes:.0f} B"
-
-
-def describe_config(plan: SizePlan) -> str:
-    """The size hyper-parameters of a plan in a few words (what differs between methods).
-
-    Example:
-        >>> describe_config(plan_embedding("bh", 10**6, 16, ratio=1000, strategy="skip"))
-        'skip num_bits=20 num_blocks=3'
-    """
-    words = [plan.hparams.get("strategy"), format_hparams(plan.hparams)]
-    return " ".join(w for w in words if w) or "one row per id"
+def _config(plan: SizePlan) -> str:
+    return format_hparams(plan.hparams, strategy=True, empty="one row per id")
 
 
 def _plan(method: str, num_embeddings: int, embedding_dim: int, num_params: int) -> SizePlan:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
-    name, kwargs = METHODS[method]
+    name, kwargs = METHODS[check_choice(method, "method", METHODS)]
     return plan_embedding(name, num_embeddings, embedding_dim, num_params=num_params, **kwargs)
 
 
@@ -97,15 +79,15 @@ def reach_table(num_embeddings: int, embedding_dim: int,
 
     Example:
         >>> print(reach_table(10**6, 16, ["full", "qr", "bh-succession"]).to_string(index=False))
-               method                     smallest_config    rows  max_ratio
-                 full                      one row per id 1000000        1.0
-                   qr                 num_collisions=1000    2000      500.0
-        bh-succession succession num_bits=20 block_bits=1      40    25000.0
+               method                     smallest_config  num_rows  max_ratio
+                 full                      one row per id   1000000        1.0
+                   qr                 num_collisions=1000      2000      500.0
+        bh-succession succession num_bits=20 block_bits=1        40    25000.0
     """
     records = []
     for m in methods:
         p = smallest_plan(m, num_embeddings, embedding_dim)
-        records.append({"method": m, "smallest_config": describe_config(p), "rows": p.num_rows,
+        records.append({"method": m, "smallest_config": _config(p), "num_rows": p.num_rows,
                         "max_ratio": round(p.achieved_ratio, 1)})
     return pd.DataFrame(records)
 
@@ -120,18 +102,17 @@ def budget_table(num_embeddings: int, embedding_dim: int, budget_bytes: float, *
 
     Example:
         >>> t = budget_table(10**9, 64, 50 * 10**6, methods=["full", "hash", "qr", "bh-skip"])
-        >>> print(t[["method", "fits", "config", "memory", "ratio"]].to_string(index=False))
-         method  fits                        config  memory    ratio
-           full False                one row per id  768 GB      1.0
-           hash  True             num_buckets=65104   50 MB  15360.0
-             qr  True          num_collisions=24830   50 MB  15360.0
-        bh-skip  True skip num_bits=30 num_blocks=3 2.36 MB 325520.8
+        >>> print(t[["method", "fits", "config", "memory", "achieved_ratio"]]
+        ...       .to_string(index=False))
+         method  fits                        config  memory  achieved_ratio
+           full False                one row per id  768 GB             1.0
+           hash  True             num_buckets=65104   50 MB         15360.0
+             qr  True          num_collisions=24830   50 MB         15360.0
+        bh-skip  True skip num_bits=30 num_blocks=3 2.36 MB        325520.8
     """
     v = check_int(num_embeddings, "num_embeddings", low=1)
     d = check_int(embedding_dim, "embedding_dim", low=1)
-    if isinstance(budget_bytes, bool) or not isinstance(budget_bytes, (int, float)) \
-            or not budget_bytes > 0:
-        raise ValueError(f"budget_bytes must be a positive number, got {budget_bytes!r}")
+    check_number(budget_bytes, "budget_bytes", low=0, low_open=True)
     per = bytes_per_parameter(optimizer)
     params = min(int(budget_bytes // per), v * d)
     records = []
@@ -140,11 +121,11 @@ def budget_table(num_embeddings: int, embedding_dim: int, budget_bytes: float, *
             plan, fits = _plan(m, v, d, max(params, 1)), True
         except BudgetError:
             plan, fits = smallest_plan(m, v, d), False
-        records.append({"method": m, "fits": fits, "config": describe_config(plan),
-                        "rows": plan.num_rows, "params": plan.num_parameters,
+        records.append({"method": m, "fits": fits, "config": _config(plan),
+                        "num_rows": plan.num_rows, "num_params": plan.num_parameters,
                         "bytes": plan.num_parameters * per,
                         "memory": format_bytes(plan.num_parameters * per),
-                        "ratio": round(plan.achieved_ratio, 1)})
+                        "achieved_ratio": round(plan.achieved_ratio, 1)})
     return pd.DataFrame(records)
 
 
@@ -171,6 +152,47 @@ def device_table(num_embeddings: int, embedding_dim: int, devices: dict[str, int
     for device, budget in devices.items():
         t = budget_table(num_embeddings, embedding_dim, budget, optimizer=optimizer,
                          methods=methods)
-        cols[device] = [f"{r:,.0f}x" if ok else "-" for r, ok in zip(t["ratio"], t["fits"])]
-    out = pd.DataFrame(cols, index=pd.Index(list(methods), name="method"))
+        cols[device] = [f"{r:,.0f}x" if ok else "-"
+                        for r, ok in zip(t["achieved_ratio"], t["fits"], strict=True)]
+    return pd.DataFrame(cols, index=pd.Index(list(methods), name="method"))
+
+
+def planned_sizes(cardinalities: Mapping[str, int], methods: Sequence[str],
+                  ratios: Sequence[float], config: ModelConfig | None = None) -> pd.DataFrame:
+    """Rows of every compressed field for each method and target ratio, before any training.
+
+    Sizes come from :func:`bhlib.model.plan_fields` (nothing allocated). ``achieved_ratio`` is
+    the compression reached on the compressed fields together; an unreachable ratio says ``-``.
+
+    Example:
+        >>> t = planned_sizes({"user": 943, "item": 1682, "gender": 2}, ["hash", "qr"], [10, 30])
+        >>> print(t.to_string(index=False))
+        method  target_ratio user item achieved_ratio
+          hash            10   94  168           10.0
+            qr            10   91  164           10.3
+          hash            30   31   56           30.2
+            qr            30    -    -              -
+    """
+    config = config or ModelConfig()
+    records = []
+    for ratio in ratios:
+        for method in methods:
+            row: dict[str, Any] = {"method": method, "target_ratio": ratio}
+            try:
+                plans = plan_fields(cardinalities,
+                                    dataclasses.replace(config, method=method, ratio=ratio))
+            except BudgetError:
+                records.append(row)
+                continue
+            chosen = {f: p for f, (m, p) in plans.items() if m != config.default_method}
+            row.update({f: p.num_rows for f, p in chosen.items()})
+            full = sum(p.num_embeddings * p.embedding_dim for p in chosen.values())
+            row["achieved_ratio"] = round(full / sum(p.num_parameters for p in chosen.values()), 1)
+            records.append(row)
+    out = pd.DataFrame(records)
+    out = out.reindex(columns=[c for c in out.columns if c != "achieved_ratio"]
+                      + ["achieved_ratio"])
+    for c in out.columns[2:]:  # unreachable: "-", not NaN (and row counts stay integers)
+        out[c] = pd.Series([("-" if pd.isna(v) else v if c == "achieved_ratio" else int(v))
+                            for v in out[c]], index=out.index, dtype=object)
     return out

@@ -1,11 +1,9 @@
-"""Widget builders for the teaching notebooks: thin views over :mod:`bhlib.teaching` and friends.
+"""Widget builders for the teaching notebooks: thin views over the tables and figures of
+:mod:`bhlib.teaching` and :mod:`bhlib.experiment`.
 
-Each builder creates its controls, wires them (``observe``) to a pure function that returns a table
-and a figure, and returns a :class:`Panel` (an ``ipywidgets.VBox``). Tables go to an ``HTML``
-widget and figures to an ``Image`` widget as PNG, so a test can build a panel without a kernel,
-move ``panel.controls[name].value`` and read ``panel.html.value`` / ``panel.image.value``.
-Bad settings (a value that is not an integer, a ratio a scheme cannot reach) are shown as a
-message in the panel, never raised into the notebook.
+Each builder creates its controls, hands them to a :class:`bhlib.teaching.panel.Panel` with a
+``render`` function that calls one pure table function and one figure function, and returns the
+panel. Nothing is computed here that a test could not compute by calling those functions.
 
 The ideas on show are those of Yan et al., *Binary Code based Hash Embedding for Web-scale
 Applications*, CIKM 2021 (arXiv 2109.02471).
@@ -13,99 +11,27 @@ Applications*, CIKM 2021 (arXiv 2109.02471).
 from __future__ import annotations
 
 import html as _html
-from contextlib import contextmanager
-from typing import Any, Callable
 
 import ipywidgets as widgets
 import pandas as pd
 
-from . import budgets, reports, teaching, uniqueness, viz
-from .codes import table_rows
-from .embeddings import METHODS
+from ..codes import table_rows
+from ..display import format_bytes, html_table
+from ..embeddings import METHODS, bytes_per_parameter
+from ..experiment import auc_vs_params_figure, convergence_figure, curve_table, measure_table
+from .binarization import hash_table
+from .blocks import block_table
+from .budgets import DEVICES, budget_table
+from .figures import bit_grid_figure, collision_figure, memory_figure
+from .panel import Panel
+from .uniqueness import collision_table
 
-__all__ = ["Panel", "table_html", "codes_widget", "blocks_widget", "uniqueness_widget",
-           "budget_widget", "results_widget", "curves_widget"]
+__all__ = ["codes_widget", "blocks_widget", "uniqueness_widget", "budget_widget",
+           "results_widget", "curves_widget"]
 
 _STYLE = {"description_width": "120px"}
 _WIDE = widgets.Layout(width="480px")
 RATIOS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 100_000)
-
-
-def table_html(table: pd.DataFrame, *, index: bool = False) -> str:
-    """A DataFrame as a compact HTML table (what the panels show).
-
-    Example:
-        >>> table_html(pd.DataFrame({"a": [1]}))[:6]
-        '<table'
-    """
-    return table.to_html(index=index, border=0, na_rep="-", classes="bhlib-table").replace(
-        'class="dataframe bhlib-table"',
-        'class="bhlib-table" style="border-collapse:collapse;font-family:monospace;'
-        'font-size:12px;text-align:right"')
-
-
-class Panel(widgets.VBox):
-    """Controls, then an HTML part and a figure, re-rendered whenever a control's value changes.
-
-    Args:
-        controls: name -> value widget; ``panel.controls`` keeps them for tests.
-        render: ``render(values) -> (html, figure or None)`` with ``values`` the controls' values.
-        title: a line of HTML above the controls.
-        adjust: ``adjust(name, new_value)``, called when control ``name`` changes and before the
-            panel renders, to keep other controls consistent (bounds, presets); the panel renders
-            once after all the changes it causes.
-
-    Example:
-        >>> p = Panel({"n": widgets.IntSlider(3)}, lambda v: (f"<b>{v['n'] ** 2}</b>", None))
-        >>> p.controls["n"].value = 4
-        >>> p.html.value
-        '<b>16</b>'
-    """
-
-    def __init__(self, controls: dict[str, widgets.ValueWidget],
-                 render: Callable[[dict[str, Any]], tuple[str, Any]], *, title: str = "",
-                 adjust: Callable[[str, Any], None] | None = None) -> None:
-        self.controls = controls
-        self.render = render
-        self.adjust = adjust
-        self.html = widgets.HTML()
-        self.image = widgets.Image(format="png")
-        self._held = False
-        super().__init__([widgets.HTML(title), *controls.values(), self.html, self.image])
-        for name, c in controls.items():
-            c.observe(lambda change, name=name: self._changed(name, change["new"]), names="value")
-        self.refresh()
-
-    def _changed(self, name: str, new: Any) -> None:
-        with self.hold():
-            if self.adjust is not None:
-                self.adjust(name, new)
-
-    def values(self) -> dict[str, Any]:
-        """The current value of every control."""
-        return {k: c.value for k, c in self.controls.items()}
-
-    @contextmanager
-    def hold(self):
-        """Change several controls, render once at the end."""
-        held, self._held = self._held, True
-        try:
-            yield
-        finally:
-            self._held = held
-        self.refresh()
-
-    def refresh(self) -> None:
-        """Render the current values into ``html`` and ``image``."""
-        if self._held:
-            return
-        try:
-            text, fig = self.render(self.values())
-        except (ValueError, TypeError) as err:
-            text, fig = f'<p style="color:#b00020">{_html.escape(str(err))}</p>', None
-        self.html.value = text
-        self.image.value = viz.figure_png(fig) if fig is not None else b""
-        self.image.layout.display = None if fig is not None else "none"
 
 
 def codes_widget(value: str = "alice", *, field: str | None = "user_id", num_bits: int = 16,
@@ -137,11 +63,11 @@ def codes_widget(value: str = "alice", *, field: str | None = "user_id", num_bit
                 raw = int(raw)
             except ValueError:
                 raise ValueError(f"value {raw!r} is not an integer; choose 'string'") from None
-        t = teaching.hash_table([raw], num_bits=v["num_bits"], field=v["field"])
+        t = hash_table([raw], num_bits=v["num_bits"], field=v["field"])
         code = int(t["code"][0])
-        fig = viz.bit_grid(code, v["num_bits"], block_bits=v["num_bits"],
+        fig = bit_grid_figure(code, v["num_bits"], block_bits=v["num_bits"],
                            title=f"{raw!r} (field {v['field']}) -> code {code}")
-        return table_html(t.T.rename(columns={0: ""}), index=True), fig
+        return html_table(t.T.rename(columns={0: ""}), index=True), fig
 
     return Panel(controls, render, title="<b>From a raw value to a binary code</b>")
 
@@ -175,13 +101,13 @@ def blocks_widget(value: int = 214, *, num_bits: int = 8, max_bits: int = 24) ->
     def render(v):
         n = v["num_bits"]
         spec = {"strategy": v["strategy"], v["size_by"]: v["size"]}
-        t = teaching.block_table(v["value"], n, layout=v["layout"], **spec)
+        t = block_table(v["value"], n, layout=v["layout"], **spec)
         rows = table_rows(n, layout=v["layout"], **spec)
         summary = (f"<p>{len(t)} blocks of {'/'.join(str(len(p.split())) for p in t['positions'])}"
                    f" bits; table rows: <b>{rows:,}</b> ({v['layout']} layout) instead of "
                    f"2<sup>{n}</sup> = {1 << n:,} (ratio {(1 << n) / rows:,.1f}x); "
                    f"index tuple: <b>{tuple(t['row'])}</b></p>")
-        return summary + table_html(t), viz.bit_grid(v["value"], n, **spec)
+        return summary + html_table(t), bit_grid_figure(v["value"], n, **spec)
 
     def adjust(name, new):
         if name == "num_bits":  # shrinking num_bits clamps the id and the block size
@@ -212,9 +138,9 @@ def uniqueness_widget(vocabularies: dict[str, int] | None = None, *, embedding_d
     }
 
     def render(v):
-        t = uniqueness.collision_table(v["vocabulary"], embedding_dim, v["ratio"], methods)
+        t = collision_table(v["vocabulary"], embedding_dim, v["ratio"], methods)
         title = f"{v['vocabulary']:,} ids at {v['ratio']:,}x (D = {embedding_dim})"
-        return table_html(t), viz.collision_figure(t, title=title)
+        return html_table(t), collision_figure(t, title=title)
 
     return Panel(controls, render, title="<b>Uniqueness at equal memory</b>")
 
@@ -225,7 +151,8 @@ def budget_widget(num_embeddings: int = 10**9, *, embedding_dim: int = 64,
 
     Example:
         >>> p = budget_widget(10**6, embedding_dim=16, device="wearable (2 MB)")
-        >>> p.controls["device"].value = budgets.DEVICES["datacenter GPU (80 GB)"]
+        >>> from bhlib.teaching import DEVICES
+        >>> p.controls["device"].value = DEVICES["datacenter GPU (80 GB)"]
         >>> p.controls["budget"].value
         80000000000.0
     """
@@ -236,10 +163,10 @@ def budget_widget(num_embeddings: int = 10**9, *, embedding_dim: int = 64,
                                              continuous_update=False),
         "dim": widgets.Dropdown(options=[4, 8, 16, 32, 64, 128, 256], value=embedding_dim,
                                 description="dim D", style=_STYLE),
-        "device": widgets.Dropdown(options=[(k, b) for k, b in budgets.DEVICES.items()]
-                                   + [("custom", None)], value=budgets.DEVICES[device],
+        "device": widgets.Dropdown(options=[(k, b) for k, b in DEVICES.items()]
+                                   + [("custom", None)], value=DEVICES[device],
                                    description="device", style=_STYLE, layout=_WIDE),
-        "budget": widgets.FloatLogSlider(value=budgets.DEVICES[device], base=10, min=3, max=12,
+        "budget": widgets.FloatLogSlider(value=DEVICES[device], base=10, min=3, max=12,
                                          step=0.1, description="budget (bytes)", style=_STYLE,
                                          layout=_WIDE, readout_format=".3g",
                                          continuous_update=False),
@@ -250,14 +177,14 @@ def budget_widget(num_embeddings: int = 10**9, *, embedding_dim: int = 64,
 
     def render(v):
         v_ids = int(round(v["vocabulary"]))
-        t = budgets.budget_table(v_ids, v["dim"], v["budget"], optimizer=v["optimizer"],
+        t = budget_table(v_ids, v["dim"], v["budget"], optimizer=v["optimizer"],
                                  methods=methods)
-        full = v_ids * v["dim"] * budgets.bytes_per_parameter(v["optimizer"])
+        full = v_ids * v["dim"] * bytes_per_parameter(v["optimizer"])
         head = (f"<p>V = {v_ids:,} ids, D = {v['dim']}: the full table is "
-                f"{budgets.format_bytes(full)} to train; budget "
-                f"{budgets.format_bytes(v['budget'])}</p>")
-        shown = t[["method", "fits", "config", "rows", "memory", "ratio"]]
-        return head + table_html(shown), viz.memory_figure(t, v["budget"])
+                f"{format_bytes(full)} to train; budget "
+                f"{format_bytes(v['budget'])}</p>")
+        shown = t[["method", "fits", "config", "num_rows", "memory", "achieved_ratio"]]
+        return head + html_table(shown), memory_figure(t, v["budget"])
 
     def adjust(name, new):
         if name == "device" and new is not None:  # a preset sets the budget
@@ -273,16 +200,15 @@ def results_widget(summary: pd.DataFrame, *, baseline: str = "full") -> Panel:
     """A sweep's summary: pick the dataset and the measure, see the grid and AUC against size.
 
     Example:
-        >>> s = pd.DataFrame({"dataset": "d", "method": ["full", "hash"], "ratio": [1.0, 10.0],
-        ...     "n_seeds": 1, "embedding_params": [1e4, 1e3], "auc_mean": [0.8, 0.77],
-        ...     "auc_std": 0.0, "logloss_mean": [0.5, 0.52], "retained_auc": [1.0, 0.9625],
-        ...     "retained_lift": [1.0, 0.9]})
+        >>> s = pd.DataFrame({"dataset": "d", "method": ["full", "hash"],
+        ...     "target_ratio": [1.0, 10.0], "num_seeds": 1, "embedding_params": [1e4, 1e3],
+        ...     "auc_mean": [0.8, 0.77], "auc_std": 0.0, "logloss_mean": [0.5, 0.52],
+        ...     "retained_auc": [1.0, 0.9625], "retained_lift": [1.0, 0.9]})
         >>> p = results_widget(s)
         >>> p.controls["measure"].value = "retained_lift"
         >>> "0.9" in p.html.value
         True
     """
-    from .plots import auc_vs_params
     measures = [("AUC", "auc_mean"), ("logloss", "logloss_mean"), ("AUC / full", "retained_auc"),
                 ("lift / full", "retained_lift")]
     controls = {
@@ -292,8 +218,9 @@ def results_widget(summary: pd.DataFrame, *, baseline: str = "full") -> Panel:
     }
 
     def render(v):
-        grid = reports.measure_table(summary, v["dataset"], v["measure"])
-        return table_html(grid, index=True), auc_vs_params(summary, v["dataset"], baseline=baseline)
+        grid = measure_table(summary, v["dataset"], v["measure"])
+        return html_table(grid, index=True), auc_vs_params_figure(summary, v["dataset"],
+                                                                baseline=baseline)
 
     return Panel(controls, render, title="<b>Accuracy versus size</b>")
 
@@ -310,7 +237,6 @@ def curves_widget(records: list, dataset: str, *, baseline: str = "full") -> Pan
         >>> "hash" in p.html.value
         False
     """
-    from .plots import convergence
     ok = [r for r in records if r.get("dataset") == dataset and r.get("status") == "ok"]
     ratios = sorted({float(r["target_ratio"]) for r in ok if r["method"] != baseline})
     methods = list(dict.fromkeys(r["method"] for r in ok))
@@ -326,7 +252,8 @@ def curves_widget(records: list, dataset: str, *, baseline: str = "full") -> Pan
         chosen = [r for r in ok if r["method"] in v["methods"]]
         if not chosen:
             raise ValueError("select at least one method")
-        table = reports.curve_table(chosen, dataset, ratio=v["ratio"], baseline=baseline)
-        return table_html(table), convergence(chosen, dataset, ratio=v["ratio"], baseline=baseline)
+        table = curve_table(chosen, dataset, ratio=v["ratio"], baseline=baseline)
+        return html_table(table), convergence_figure(chosen, dataset, ratio=v["ratio"],
+                                                     baseline=baseline)
 
     return Panel(controls, render, title=f"<b>Convergence on {_html.escape(dataset)}</b>")

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 import bhlib
-from bhlib import uniqueness
+from bhlib import teaching
 from bhlib.data import CTRDataset
 
 
 # ---------------------------------------------------------------- permutation collisions
 def test_permutation_collisions_small_case():
-    t = uniqueness.permutation_collisions(4, block_bits=2)
+    t = teaching.permutation_collisions(4, block_bits=2)
     groups = sorted(sorted(g["id"].tolist()) for _, g in t.groupby("group"))
     assert groups == [[1, 4], [2, 8], [3, 12], [6, 9], [7, 13], [11, 14]]
     assert len({r for r in t["offset_rows"]}) == len(t)  # offsets: distinct row sets
@@ -21,7 +21,7 @@ def test_permutation_collisions_small_case():
 
 @pytest.mark.parametrize("n,t", [(4, 1), (4, 2), (6, 2), (8, 3), (10, 4), (12, 5)])
 def test_permutation_collisions_agree_with_collision_report(n, t):
-    table = uniqueness.permutation_collisions(n, block_bits=t)
+    table = teaching.permutation_collisions(n, block_bits=t)
     emb = bhlib.BinaryHashEmbedding(2**n, 2, num_bits=n, block_bits=t, layout="shared")
     assert len(table) == bhlib.collision_report(emb, range(2**n)).ids_sharing_vector
     for _, g in table.groupby("group"):  # within a group: same multiset of shared rows
@@ -30,14 +30,14 @@ def test_permutation_collisions_agree_with_collision_report(n, t):
 
 def test_permutation_collisions_refuses_large_codes():
     with pytest.raises(ValueError, match="num_bits"):
-        uniqueness.permutation_collisions(17, block_bits=4)
+        teaching.permutation_collisions(17, block_bits=4)
 
 
 # ---------------------------------------------------------------- birthday
 def test_birthday_table_counts_pairs_by_brute_force():
     values = [f"v{i}" for i in range(300)]
     h = bhlib.hash_ids(values).tolist()
-    t = uniqueness.birthday_table(values, [4, 8, 12, 63])
+    t = teaching.birthday_table(values, [4, 8, 12, 63])
     for row in t.itertuples():
         mask = 2**row.num_bits - 1
         pairs = [(a, b) for a, b in itertools.combinations(h, 2) if a & mask == b & mask]
@@ -49,27 +49,28 @@ def test_birthday_table_counts_pairs_by_brute_force():
 
 def test_birthday_table_bad_input():
     with pytest.raises(ValueError, match="distinct"):
-        uniqueness.birthday_table(["a", "a"], [8])
+        teaching.birthday_table(["a", "a"], [8])
     with pytest.raises(ValueError, match="bits"):
-        uniqueness.birthday_table(["a", "b"], [0])
+        teaching.birthday_table(["a", "b"], [0])
 
 
 # ---------------------------------------------------------------- collision_table
 def test_collision_table_counts_and_unreachable():
-    t = uniqueness.collision_table(1682, 16, 10).set_index("method")
+    t = teaching.collision_table(1682, 16, 10).set_index("method")
     assert list(t.index) == list(bhlib.METHODS)
     assert t.loc["full", "config"] == "unreachable"
     for m in ("qr", "bh-succession", "bh-skip"):
-        assert t.loc[m, "shared_tuple"] == 0 and t.loc[m, "shared_vector"] == 0
-    assert t.loc["bh-shared", "shared_tuple"] == 0 and t.loc["bh-shared", "shared_vector"] > 0
+        assert t.loc[m, "ids_sharing_tuple"] == 0 and t.loc[m, "ids_sharing_vector"] == 0
+    assert (t.loc["bh-shared", "ids_sharing_tuple"] == 0
+            and t.loc["bh-shared", "ids_sharing_vector"] > 0)
     # hash: brute force over the scheme's own indices
     emb = bhlib.make_embedding("hash", 1682, 16, ratio=10)
     rows = emb.indices(np.arange(1682)).numpy()[:, 0]
     counts = np.bincount(rows)
-    assert t.loc["hash", "shared_tuple"] == int(counts[rows].__ge__(2).sum())
-    assert t.loc["hash", "rows"] == emb.num_rows
-    assert (t["ratio"].dropna() >= 10).all()  # nobody exceeds the budget
-    t50 = uniqueness.collision_table(1682, 16, 50).set_index("method")
+    assert t.loc["hash", "ids_sharing_tuple"] == int(counts[rows].__ge__(2).sum())
+    assert t.loc["hash", "num_rows"] == emb.num_rows
+    assert (t["achieved_ratio"].dropna() >= 10).all()  # nobody exceeds the budget
+    t50 = teaching.collision_table(1682, 16, 50).set_index("method")
     assert t50.loc["qr", "config"] == "unreachable"
 
 
@@ -78,17 +79,18 @@ def toy_time_split(V=64, seen=40):
     """Ids 0..seen-1 in train, ids seen..V-1 only in test."""
     X = np.arange(V, dtype=np.int64).reshape(V, 1)
     splits = {"train": np.arange(seen), "valid": np.array([seen]), "test": np.arange(seen + 1, V)}
-    return CTRDataset("toy", ["u"], X, np.ones(V, np.float32), {"u": V}, splits)
+    return CTRDataset(name="toy", fields=["u"], X=X, y=np.ones(V, np.float32),
+                      cardinalities={"u": V}, splits=splits)
 
 
 def test_unseen_rows_table_brute_force():
     ds = toy_time_split()
-    t = uniqueness.unseen_rows_table(ds, "u", ratio=4).set_index("method")
+    t = teaching.unseen_rows_table(ds, "u", ratio=4).set_index("method")
     unseen = np.arange(41, 64)
-    assert (t["unseen_ids"] == len(unseen)).all()
+    assert (t["num_unseen_ids"] == len(unseen)).all()
     assert t.loc["full", "lookups_trained"] == 0.0 and t.loc["full", "ids_no_row_trained"] == 23
     for method in t.index:
-        if pd.isna(t.loc[method, "ratio"]):
+        if pd.isna(t.loc[method, "achieved_ratio"]):
             continue
         name, kw = bhlib.METHODS[method]
         ratio = None if method == "full" else 4
@@ -102,9 +104,9 @@ def test_unseen_rows_table_brute_force():
 
 def test_unseen_rows_table_marks_unreachable_and_bad_input():
     ds = toy_time_split()
-    t = uniqueness.unseen_rows_table(ds, "u", ratio=40, methods=["full", "qr"]).set_index("method")
-    assert pd.isna(t.loc["qr", "ratio"]) and pd.isna(t.loc["qr", "rows"])
+    t = teaching.unseen_rows_table(ds, "u", ratio=40, methods=["full", "qr"]).set_index("method")
+    assert pd.isna(t.loc["qr", "achieved_ratio"]) and pd.isna(t.loc["qr", "num_rows"])
     with pytest.raises(ValueError, match="field"):
-        uniqueness.unseen_rows_table(ds, "nope", ratio=4)
+        teaching.unseen_rows_table(ds, "nope", ratio=4)
     with pytest.raises(ValueError, match="methods"):
-        uniqueness.unseen_rows_table(ds, "u", ratio=4, methods=["nope"])
+        teaching.unseen_rows_table(ds, "u", ratio=4, methods=["nope"])

@@ -1,53 +1,24 @@
 """Teaching figures for the notebooks and widgets; each function returns a matplotlib ``Figure``.
 
 Figures are built with :class:`matplotlib.figure.Figure` (not ``pyplot``), so nothing is drawn
-into global state: a notebook shows the returned figure once, a widget renders it to PNG, a test
-inspects its axes. Each figure draws one table from :mod:`bhlib.teaching` or :mod:`bhlib.budgets`
-(Yan et al., CIKM 2021, arXiv 2109.02471, for the method being taught). The experiment figures
-(AUC versus size, training curves) belong to :mod:`bhlib.plots`.
+into global state: a notebook shows the returned figure once, a widget renders it to PNG
+(:func:`bhlib.display.figure_png`), a test inspects its axes. Each figure draws one table of this
+floor (Yan et al., CIKM 2021, arXiv 2109.02471, for the method being taught). The figures of run
+records (AUC versus size, training curves, unseen ids) belong to :mod:`bhlib.experiment.figures`.
 """
 from __future__ import annotations
-
-import io
 
 import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .budgets import format_bytes
-from .teaching import bit_table, block_table
+from ..display import format_bytes
+from .binarization import bit_table
+from .blocks import block_table
 
-__all__ = ["setup_display", "block_color", "bit_grid", "block_size_figure", "birthday_figure",
-           "collision_figure", "memory_figure", "unseen_figure", "figure_png"]
-
-
-def _float(x: float) -> str:
-    if x == 0 or abs(x) >= 1e4:
-        return f"{x:,.0f}"
-    return f"{x:,.4g}" if abs(x) >= 1e-3 else f"{x:.2g}"
-
-
-def setup_display() -> None:
-    """Notebook display conventions: readable floats, wide tables, up to 100 rows.
-
-    Floats keep four significant digits (AUC ``0.7831``, ratio ``15.3``), big ones print whole
-    with thousands separators (``1,000,000,000`` instead of ``1e+09``), tiny ones two digits.
-
-    Example:
-        >>> keys = ("display.float_format", "display.width", "display.max_columns",
-        ...         "display.max_rows", "display.max_colwidth")
-        >>> with pd.option_context(*[x for k in keys for x in (k, pd.get_option(k))]):
-        ...     setup_display()
-        ...     fmt = pd.get_option("display.float_format")
-        ...     fmt(1e9), fmt(1893.94), fmt(0.78305), fmt(0.00046)
-        ('1,000,000,000', '1,894', '0.7831', '0.00046')
-    """
-    pd.set_option("display.float_format", _float)
-    pd.set_option("display.width", 160)
-    pd.set_option("display.max_columns", 30)
-    pd.set_option("display.max_rows", 100)
-    pd.set_option("display.max_colwidth", 80)
+__all__ = ["block_color", "bit_grid_figure", "block_size_figure", "birthday_figure",
+           "collision_figure", "memory_figure"]
 
 
 def block_color(j: int) -> tuple:
@@ -60,7 +31,7 @@ def block_color(j: int) -> tuple:
     return matplotlib.colormaps["tab10"](j % 10)
 
 
-def bit_grid(value: int, num_bits: int, *, strategy: str = "succession",
+def bit_grid_figure(value: int, num_bits: int, *, strategy: str = "succession",
              block_bits: int | None = None, num_blocks: int | None = None,
              title: str | None = None) -> Figure:
     """The code of ``value`` as a row of cells, MSB on the left, each coloured by its block.
@@ -69,7 +40,7 @@ def bit_grid(value: int, num_bits: int, *, strategy: str = "succession",
     number, :func:`bhlib.teaching.block_table`).
 
     Example:
-        >>> fig = bit_grid(0b1101_0110, 8, strategy="skip", num_blocks=2)
+        >>> fig = bit_grid_figure(0b1101_0110, 8, strategy="skip", num_blocks=2)
         >>> [t.get_text() for t in fig.axes[0].texts][:8]
         ['1', '1', '0', '1', '0', '1', '1', '0']
     """
@@ -119,8 +90,8 @@ def block_size_figure(tables: dict[str, pd.DataFrame], num_embeddings: int | Non
     """
     fig = Figure(figsize=(5.5, 3.2))
     ax = fig.add_subplot()
-    for (name, t), marker in zip(tables.items(), "os^v"):
-        ax.plot(t["block_bits"], t["rows"], marker=marker, label=name, alpha=0.8)
+    for (name, t), marker in zip(tables.items(), "os^v", strict=False):  # up to four
+        ax.plot(t["block_bits"], t["num_rows"], marker=marker, label=name, alpha=0.8)
     if num_embeddings is not None:
         ax.axhline(num_embeddings, color="black", linestyle=":",
                    label=f"full table: {num_embeddings:,}")
@@ -138,10 +109,10 @@ def birthday_figure(table: pd.DataFrame) -> Figure:
     """Colliding pairs of hash codes against ``num_bits``: birthday estimate and measured count.
 
     Args:
-        table: :func:`bhlib.uniqueness.birthday_table` output.
+        table: :func:`bhlib.teaching.birthday_table` output.
 
     Example:
-        >>> from bhlib.uniqueness import birthday_table
+        >>> from bhlib.teaching import birthday_table
         >>> fig = birthday_figure(birthday_table([f"v{i}" for i in range(100)], [4, 8, 16]))
         >>> len(fig.axes[0].lines)
         2
@@ -164,16 +135,16 @@ def collision_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure
     """Ids sharing a whole index tuple / a fused vector / some row, per method (grouped bars).
 
     Args:
-        table: :func:`bhlib.uniqueness.collision_table` output; unreachable methods are labelled.
+        table: :func:`bhlib.teaching.collision_table` output; unreachable methods are labelled.
 
     Example:
-        >>> from bhlib.uniqueness import collision_table
+        >>> from bhlib.teaching import collision_table
         >>> fig = collision_figure(collision_table(1000, 8, 10, ["hash", "bh-succession"]))
         >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
         ['hash (10.0x)', 'bh-succession (12.5x)']
     """
-    kinds = [("shared_tuple", "same index tuple"), ("shared_vector", "same fused vector"),
-             ("shared_a_row", "share a row")]
+    kinds = [("ids_sharing_tuple", "same index tuple"),
+             ("ids_sharing_vector", "same fused vector"), ("ids_sharing_a_row", "share a row")]
     fig = Figure(figsize=(6.5, 0.45 * len(table) + 1.8))
     ax = fig.add_subplot()
     y = np.arange(len(table))
@@ -181,7 +152,7 @@ def collision_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure
         vals = pd.to_numeric(table[col], errors="coerce").fillna(0).to_numpy(dtype=float)
         ax.barh(y + (i - 1) * 0.27, vals, height=0.27, label=label)
     labels = [f"{m} ({r:.1f}x)" if pd.notna(r) else f"{m} (unreachable)"
-              for m, r in zip(table["method"], table["ratio"])]
+              for m, r in zip(table["method"], table["achieved_ratio"], strict=True)]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlabel("number of ids")
@@ -195,11 +166,11 @@ def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None) -> Fig
     """Training memory of each method (log scale), green if it fits the budget, grey if not.
 
     Args:
-        table: :func:`bhlib.budgets.budget_table` output.
+        table: :func:`bhlib.teaching.budget_table` output.
         budget_bytes: drawn as a vertical line.
 
     Example:
-        >>> from bhlib.budgets import budget_table
+        >>> from bhlib.teaching import budget_table
         >>> fig = memory_figure(budget_table(10**6, 16, 10**6, methods=["full", "hash"]), 10**6)
         >>> fig.axes[0].get_xscale()
         'log'
@@ -209,7 +180,7 @@ def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None) -> Fig
     colors = ["tab:green" if ok else "tab:gray" for ok in table["fits"]]
     y = np.arange(len(table))
     ax.barh(y, table["bytes"], color=colors)
-    for yi, b, r in zip(y, table["bytes"], table["ratio"]):
+    for yi, b, r in zip(y, table["bytes"], table["achieved_ratio"], strict=True):
         ax.text(b, yi, f" {format_bytes(b)}, {r:,.0f}x", va="center", fontsize=8)
     ax.set_yticks(y, table["method"])
     ax.invert_yaxis()
@@ -224,44 +195,3 @@ def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None) -> Fig
                  fontsize=10)
     fig.tight_layout()
     return fig
-
-
-def unseen_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
-    """Test AUC on rows with an id unseen in training, next to the other rows, per method.
-
-    Args:
-        table: :func:`bhlib.reports.unseen_table` output.
-
-    Example:
-        >>> t = pd.DataFrame({"method": ["full", "hash"], "target": [1.0, 10.0],
-        ...                   "auc_unseen": [0.70, 0.74], "auc_seen": [0.78, 0.75]})
-        >>> [round(float(p.get_height()), 2) for p in unseen_figure(t).axes[0].patches]
-        [0.78, 0.75, 0.7, 0.74]
-    """
-    fig = Figure(figsize=(6.5, 3.8))
-    ax = fig.add_subplot()
-    x = np.arange(len(table))
-    ax.bar(x - 0.2, table["auc_seen"], width=0.4, label="rows with seen ids only", color="tab:blue")
-    ax.bar(x + 0.2, table["auc_unseen"], width=0.4, label="rows with an unseen id",
-           color="tab:orange")
-    ax.set_xticks(x, [f"{m}\n{t:g}x" for m, t in zip(table["method"], table["target"])],
-                  fontsize=8)
-    lo = float(np.nanmin(table[["auc_seen", "auc_unseen"]].to_numpy(dtype=float)))
-    ax.set_ylim(max(0.0, lo - 0.05), None)
-    ax.set_ylabel("test AUC")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
-    ax.set_title(title or "Cold start: AUC on rows with ids training never saw", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def figure_png(fig: Figure, *, dpi: int = 80) -> bytes:
-    """The figure as PNG bytes (what a widget's ``Image`` shows).
-
-    Example:
-        >>> figure_png(Figure(figsize=(1, 1)))[:4]
-        b'\\x89PNG'
-    """
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()

@@ -5,10 +5,14 @@ sets ``panel.controls[name].value`` and reads ``panel.html.value`` / ``panel.ima
 """
 import html
 
+import ipywidgets
 import numpy as np
 
 import bhlib
-from bhlib import budgets, teaching, uniqueness, widgets
+from bhlib import display, experiment, teaching
+from bhlib.embeddings import bytes_per_parameter
+from bhlib.teaching import widgets
+from bhlib.teaching.panel import Panel
 
 from . import reference
 
@@ -51,7 +55,7 @@ def test_every_builder_returns_a_panel_with_controls():
                   lambda: widgets.results_widget(summary),
                   lambda: widgets.curves_widget(recs, "d")):
         p = build()
-        assert isinstance(p, widgets.Panel) and isinstance(p, widgets.widgets.VBox)
+        assert isinstance(p, Panel) and isinstance(p, ipywidgets.VBox)
         assert p.controls and all(c in p.children for c in p.controls.values())
         assert p.html.value and p.image.value[:4] == PNG
 
@@ -138,7 +142,7 @@ def test_blocks_widget_value_across_a_range():
     for v in [*range(0, 64, 5), 63]:
         p.controls["value"].value = v
         t = teaching.block_table(v, 6, strategy="succession", block_bits=2)
-        assert widgets.table_html(t) in p.html.value
+        assert display.html_table(t) in p.html.value
 
 
 # ---------------------------------------------------------------- uniqueness_widget
@@ -149,8 +153,8 @@ def test_uniqueness_widget_ratio_across_its_range():
         p.controls["vocabulary"].value = V
         for ratio in sweep(p.controls["ratio"]):
             p.controls["ratio"].value = ratio
-            t = uniqueness.collision_table(V, 8, ratio, ("hash", "qr", "bh-succession"))
-            assert p.html.value == widgets.table_html(t)
+            t = teaching.collision_table(V, 8, ratio, ("hash", "qr", "bh-succession"))
+            assert p.html.value == display.html_table(t)
             buckets = V * 8 // ratio // 8
             if buckets >= 1:  # the hash row follows the slider
                 assert f"num_buckets={buckets}<" in p.html.value
@@ -167,10 +171,10 @@ def test_budget_widget_devices_set_the_budget():
         if device is None:
             continue
         assert p.controls["budget"].value == device
-        assert f"budget {budgets.format_bytes(device)}" in p.html.value
-        t = budgets.budget_table(10**9, 64, device)
-        assert widgets.table_html(t[["method", "fits", "config", "rows", "memory", "ratio"]]) \
-            in p.html.value
+        assert f"budget {display.format_bytes(device)}" in p.html.value
+        t = teaching.budget_table(10**9, 64, device)
+        assert display.html_table(t[["method", "fits", "config", "num_rows", "memory",
+                                     "achieved_ratio"]]) in p.html.value
 
 
 def test_budget_widget_budget_slider_goes_custom():
@@ -181,7 +185,7 @@ def test_budget_widget_budget_slider_goes_custom():
         p.controls["budget"].value = budget
         assert len(calls) <= 1
         assert p.controls["device"].value in (None, budget)
-        assert f"budget {budgets.format_bytes(p.controls['budget'].value)}" in p.html.value
+        assert f"budget {display.format_bytes(p.controls['budget'].value)}" in p.html.value
     assert p.controls["device"].value is None
 
 
@@ -196,7 +200,7 @@ def test_budget_widget_vocabulary_dim_optimizer():
         assert f"D = {d}:" in p.html.value
     for opt in sweep(p.controls["optimizer"]):
         p.controls["optimizer"].value = opt
-        full = budgets.format_bytes(v * p.controls["dim"].value * budgets.bytes_per_parameter(opt))
+        full = display.format_bytes(v * p.controls["dim"].value * bytes_per_parameter(opt))
         assert f"the full table is {html.escape(full)} to train" in p.html.value
 
 
@@ -204,7 +208,7 @@ def test_panel_shows_errors_instead_of_raising():
     def render(v):
         raise ValueError(f"bad <{v['n']}>")
 
-    p = widgets.Panel({"n": widgets.widgets.IntSlider(1)}, render)
+    p = Panel({"n": ipywidgets.IntSlider(1)}, render)
     assert "bad &lt;1&gt;" in p.html.value and p.image.layout.display == "none"
     p.controls["n"].value = 2
     assert "bad &lt;2&gt;" in p.html.value
@@ -212,16 +216,14 @@ def test_panel_shows_errors_instead_of_raising():
 
 # ---------------------------------------------------------------- results_widget / curves_widget
 def two_dataset_summary():
-    from bhlib.experiment import summarize
 
-    from .test_reports import fake_records
+    from .test_experiment_tables import fake_records
     recs = fake_records() + [{**r, "dataset": "e", "test_auc": r["test_auc"] - 0.1}
                              for r in fake_records() if r["status"] == "ok"]
-    return recs, summarize(recs)
+    return recs, experiment.summarize(recs)
 
 
 def test_results_widget_datasets_and_measures():
-    from bhlib import reports
     _, summary = two_dataset_summary()
     p = widgets.results_widget(summary)
     seen = set()
@@ -229,15 +231,14 @@ def test_results_widget_datasets_and_measures():
         p.controls["dataset"].value = dataset
         for measure in sweep(p.controls["measure"]):
             p.controls["measure"].value = measure
-            grid = reports.measure_table(summary, dataset, measure)
-            assert p.html.value == widgets.table_html(grid, index=True)
+            grid = experiment.measure_table(summary, dataset, measure)
+            assert p.html.value == display.html_table(grid, index=True)
             assert p.image.value[:4] == PNG
             seen.add(p.html.value)
     assert len(seen) == 2 * 4
 
 
 def test_curves_widget_ratio_and_methods():
-    from bhlib import reports
     recs, _ = two_dataset_summary()
     p = widgets.curves_widget(recs, "d")
     assert sweep(p.controls["ratio"]) == [10.0, 30.0]
@@ -248,9 +249,9 @@ def test_curves_widget_ratio_and_methods():
         for k in range(1, len(methods) + 1):
             chosen = tuple(methods[:k])
             p.controls["methods"].value = chosen
-            expected = reports.curve_table([r for r in recs if r["method"] in chosen
+            expected = experiment.curve_table([r for r in recs if r["method"] in chosen
                                             and r["dataset"] == "d"], "d", ratio=ratio)
-            assert p.html.value == widgets.table_html(expected)
+            assert p.html.value == display.html_table(expected)
             assert p.image.value[:4] == PNG
     p.controls["methods"].value = ()
     assert "select at least one method" in p.html.value and p.image.layout.display == "none"

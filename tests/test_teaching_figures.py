@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from bhlib import budgets, teaching, uniqueness, viz
+from bhlib import display, teaching
 
 
 @pytest.mark.parametrize("value,n,spec", [
@@ -15,14 +15,14 @@ from bhlib import budgets, teaching, uniqueness, viz
     (1, 1, {"strategy": "succession", "block_bits": 1}),
 ])
 def test_bit_grid_cells_are_the_bits_coloured_by_block(value, n, spec):
-    fig = viz.bit_grid(value, n, **spec)
+    fig = teaching.bit_grid_figure(value, n, **spec)
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     table = teaching.bit_table(value, n, **spec)
     assert [t.get_text() for t in ax.texts] == [str(b) for b in table.loc["bit"]]
     assert [t.get_text() for t in ax.get_xticklabels()] == [str(p) for p in table.columns]
-    for patch, owner in zip(ax.patches, table.loc["block"]):
-        assert mcolors.same_color(patch.get_facecolor()[:3], viz.block_color(owner)[:3])
+    for patch, owner in zip(ax.patches, table.loc["block"], strict=True):
+        assert mcolors.same_color(patch.get_facecolor()[:3], teaching.block_color(owner)[:3])
     blocks = teaching.block_table(value, n, **spec)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == [f"block {r.block}: {r.bits} = {r.k}" for r in blocks.itertuples()][:12]
@@ -30,35 +30,36 @@ def test_bit_grid_cells_are_the_bits_coloured_by_block(value, n, spec):
 
 def test_block_size_figure_draws_rows():
     tables = {s: teaching.block_size_table(10**4, strategy=s) for s in ("succession", "skip")}
-    ax = viz.block_size_figure(tables, 10**4).axes[0]
-    for line, t in zip(ax.lines, tables.values()):
+    ax = teaching.block_size_figure(tables, 10**4).axes[0]
+    for line, t in zip(ax.lines, tables.values(), strict=False):  # + the full table's line
         assert list(line.get_xdata()) == t["block_bits"].tolist()
-        assert list(line.get_ydata()) == t["rows"].tolist()
+        assert list(line.get_ydata()) == t["num_rows"].tolist()
     assert ax.lines[-1].get_ydata()[0] == 10**4  # the full table's line
 
 
 def test_birthday_figure_draws_both_series():
-    t = uniqueness.birthday_table([f"v{i}" for i in range(500)], [8, 12, 16])
-    ax = viz.birthday_figure(t).axes[0]
+    t = teaching.birthday_table([f"v{i}" for i in range(500)], [8, 12, 16])
+    ax = teaching.birthday_figure(t).axes[0]
     assert np.allclose(ax.lines[0].get_ydata(), t["expected_pairs"])
     assert list(ax.lines[1].get_ydata()) == t["measured_pairs"].tolist()
 
 
 def test_collision_figure_bars_are_the_counts():
-    t = uniqueness.collision_table(1000, 8, 10)
-    ax = viz.collision_figure(t).axes[0]
+    t = teaching.collision_table(1000, 8, 10)
+    ax = teaching.collision_figure(t).axes[0]
     widths = np.array([p.get_width() for p in ax.patches]).reshape(3, len(t))
-    for row, col in zip(widths, ("shared_tuple", "shared_vector", "shared_a_row")):
+    for row, col in zip(widths, ("ids_sharing_tuple", "ids_sharing_vector", "ids_sharing_a_row"),
+                        strict=True):
         assert row.tolist() == pd.to_numeric(t[col], errors="coerce").fillna(0).tolist()
     labels = [x.get_text() for x in ax.get_yticklabels()]
     assert labels[0] == "full (unreachable)" and labels[1].startswith("hash (")
 
 
 def test_memory_figure_bars_and_colours():
-    t = budgets.budget_table(10**9, 64, 5e7)
-    ax = viz.memory_figure(t, 5e7).axes[0]
+    t = teaching.budget_table(10**9, 64, 5e7)
+    ax = teaching.memory_figure(t, 5e7).axes[0]
     assert [p.get_width() for p in ax.patches] == t["bytes"].tolist()
-    for p, ok in zip(ax.patches, t["fits"]):
+    for p, ok in zip(ax.patches, t["fits"], strict=True):
         assert mcolors.same_color(p.get_facecolor(), "tab:green" if ok else "tab:gray")
     assert ax.lines[0].get_xdata()[0] == 5e7
 
@@ -66,7 +67,7 @@ def test_memory_figure_bars_and_colours():
 def test_figure_png_and_no_pyplot_state():
     import matplotlib.pyplot as plt
     before = plt.get_fignums()
-    png = viz.figure_png(viz.bit_grid(5, 4, block_bits=2))
+    png = display.figure_png(teaching.bit_grid_figure(5, 4, block_bits=2))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert plt.get_fignums() == before  # figures never enter pyplot's global list
 
@@ -75,6 +76,6 @@ def test_setup_display_formats_floats():
     keys = ("display.float_format", "display.width", "display.max_columns", "display.max_rows",
             "display.max_colwidth")
     with pd.option_context(*[x for k in keys for x in (k, pd.get_option(k))]):
-        viz.setup_display()
+        display.setup_display()
         assert "1,000,000,000" in repr(pd.DataFrame({"r": [1e9]}))
         assert "0.9463" in repr(pd.DataFrame({"r": [0.946312]}))

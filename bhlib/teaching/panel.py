@@ -1,0 +1,84 @@
+"""The panel every widget of the notebooks is: controls, an HTML part and a figure.
+
+A :class:`Panel` wires its controls (``observe``) to one pure ``render`` function that returns a
+table (as HTML) and a figure, and re-renders whenever a control changes. Tables go to an ``HTML``
+widget and figures to an ``Image`` widget as PNG, so a test can build a panel without a kernel,
+move ``panel.controls[name].value`` and read ``panel.html.value`` / ``panel.image.value``. Bad
+settings are shown as a message in the panel, never raised into the notebook.
+"""
+from __future__ import annotations
+
+import html as _html
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..display import figure_png
+
+__all__ = ["Panel"]
+
+
+class Panel(widgets.VBox):
+    """Controls, then an HTML part and a figure, re-rendered whenever a control's value changes.
+
+    Args:
+        controls: name -> value widget; ``panel.controls`` keeps them for tests.
+        render: ``render(values) -> (html, figure or None)`` with ``values`` the controls' values.
+        title: a line of HTML above the controls.
+        adjust: ``adjust(name, new_value)``, called when control ``name`` changes and before the
+            panel renders, to keep other controls consistent (bounds, presets); the panel renders
+            once after all the changes it causes.
+
+    Example:
+        >>> p = Panel({"n": widgets.IntSlider(3)}, lambda v: (f"<b>{v['n'] ** 2}</b>", None))
+        >>> p.controls["n"].value = 4
+        >>> p.html.value
+        '<b>16</b>'
+    """
+
+    def __init__(self, controls: dict[str, widgets.ValueWidget],
+                 render: Callable[[dict[str, Any]], tuple[str, Any]], *, title: str = "",
+                 adjust: Callable[[str, Any], None] | None = None) -> None:
+        self.controls = controls
+        self.render = render
+        self.adjust = adjust
+        self.html = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        self._held = False
+        super().__init__([widgets.HTML(title), *controls.values(), self.html, self.image])
+        for name, c in controls.items():
+            c.observe(lambda change, name=name: self._changed(name, change["new"]), names="value")
+        self.refresh()
+
+    def _changed(self, name: str, new: Any) -> None:
+        with self.hold():
+            if self.adjust is not None:
+                self.adjust(name, new)
+
+    def values(self) -> dict[str, Any]:
+        """The current value of every control."""
+        return {k: c.value for k, c in self.controls.items()}
+
+    @contextmanager
+    def hold(self):
+        """Change several controls, render once at the end."""
+        held, self._held = self._held, True
+        try:
+            yield
+        finally:
+            self._held = held
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Render the current values into ``html`` and ``image``."""
+        if self._held:
+            return
+        try:
+            text, fig = self.render(self.values())
+        except (ValueError, TypeError) as err:
+            text, fig = f'<p style="color:#b00020">{_html.escape(str(err))}</p>', None
+        self.html.value = text
+        self.image.value = figure_png(fig) if fig is not None else b""
+        self.image.layout.display = None if fig is not None else "none"
