@@ -1,6 +1,7 @@
 # bhlib: two commands set everything up on a fresh machine.
 #   make run   create .venv, install, fetch data, run the main job
-#   make test  create .venv, install, run pytest (unit tests, doctests, notebooks under nbval)
+#   make test  create .venv, install, run lint (ruff), then pytest (unit tests, doctests,
+#              notebooks under nbval)
 SHELL  := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
@@ -10,7 +11,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lab bench notebooks sizes clean
+.PHONY: run test lint lab bench notebooks sizes clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +27,16 @@ $(STAMP): pyproject.toml | $(PY)
 # paper's comparison: MovieLens-100K and a 10^6-id synthetic set, every scheme, 3 seeds;
 # resumable (finished runs are skipped), writes results/
 run: $(STAMP)
-	$(PY) -m bhlib.sizes
+	$(PY) -m bhlib.collisions
 	$(PY) -m bhlib.experiment
 
-# unit tests, doctests and every notebook under nbval (lax mode: cells marked
+# ruff (rules in pyproject.toml) over the package, tests, benchmarks and notebooks
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+# lint, then unit tests, doctests and every notebook under nbval (lax mode: cells marked
 # NBVAL_CHECK_OUTPUT must reproduce their committed outputs); BHLIB_QUICK=1 shortens training
-test: $(STAMP)
+test: lint
 	BHLIB_QUICK=1 $(PY) -m pytest -q -p no:cacheprovider tests bhlib --nbval-lax --nbval-current-env notebooks
 
 # re-execute the notebooks in place (quick mode, as CI checks them)
@@ -42,7 +47,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 sizes: $(STAMP)
-	$(PY) -m bhlib.sizes
+	$(PY) -m bhlib.collisions
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )

@@ -6,13 +6,14 @@ each, and the median of the repeats is reported (with the spread, max/min, to ju
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -107,10 +108,8 @@ def _git_commit() -> str:
 def machine_info() -> dict:
     """The facts a timing depends on: CPU, cores, memory, threads, versions, load."""
     mem_total = 0
-    try:
+    with contextlib.suppress(ValueError, OSError):
         mem_total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):
-        pass
     return {
         "cpu": _cpu_model(), "cores": os.cpu_count(), "memory_gib": round(mem_total / 2**30, 1),
         "platform": platform.platform(), "python": platform.python_version(),
@@ -144,7 +143,8 @@ def format_table(rows: list[dict], columns: list[tuple[str, str, str]], *,
             for row in rows]
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(columns))]
     if markdown:
-        lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(head, widths)) + " |",
+        lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(head, widths, strict=True)) + " |",
                  "|" + "|".join("---:" for _ in columns) + "|"]
         return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
-    return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [head] + body)
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True))
+                     for r in [head] + body)

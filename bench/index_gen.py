@@ -19,12 +19,11 @@ from __future__ import annotations
 import time
 
 import torch
+from common import interleaved
+from naive import naive_bh_indices
 
 from bhlib import bh_indices, bits_needed, block_partition, make_embedding
 from bhlib.embeddings import BudgetError
-
-from common import interleaved
-from naive import naive_bh_indices
 
 __all__ = ["run_index_gen", "BH_CONFIGS"]
 

@@ -38,7 +38,6 @@ def _status_bytes(key: str) -> int:
 def child(method: str, optimizer: str, vocab: int, dim: int, ratio: int, steps: int = 3) -> dict:
     """Train ``steps`` steps and report memory (runs inside the child process)."""
     import torch
-
     from train_step import _build, _stepper
     baseline = _status_bytes("VmRSS")
     gen = torch.Generator().manual_seed(0)

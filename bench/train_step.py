@@ -19,11 +19,10 @@ import gc
 import itertools
 
 import torch
+from common import interleaved, mem_available
 
 from bhlib import METHODS, make_embedding
 from bhlib.embeddings import BudgetError
-
-from common import interleaved, mem_available
 
 __all__ = ["run_train_step", "VARIANTS"]
 
