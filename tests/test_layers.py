@@ -146,7 +146,7 @@ def test_the_checker_catches_a_planted_violation(module, source, expected):
     assert any(expected in p and p.startswith(module) for p in problems), problems
 
 
-def test_upward_imports_are_allowed_only_downward():
+def test_teaching_may_import_experiment_and_the_core():
     sources, packages = real_package()
     ok = {**sources, "bhlib.teaching.blocks": "from ..experiment import summarize\n"
                                               "from ..codes import bits_needed\n"}

@@ -126,9 +126,13 @@ def sweep_records(config: ExperimentConfig) -> list[dict]:
         >>> sweep_records(quick_config(results_dir="no/such/dir"))
         []
     """
-    keys = {r["key"] for r in plan_runs(config)}
-    records = read_records(Path(config.results_dir) / "runs.jsonl")
-    return [r for r in records if r.get("key") in keys]
+    return _records_of(plan_runs(config), Path(config.results_dir) / "runs.jsonl")
+
+
+def _records_of(runs: list[dict], runs_path: Path) -> list[dict]:
+    """The records in ``runs_path`` of the planned ``runs``."""
+    keys = {r["key"] for r in runs}
+    return [r for r in read_records(runs_path) if r.get("key") in keys]
 
 
 def run_experiment(config: ExperimentConfig | None = None) -> pd.DataFrame:
@@ -162,7 +166,7 @@ def run_experiment(config: ExperimentConfig | None = None) -> pd.DataFrame:
         failed = _run_pending(pending, config, runs_path, say)
     finally:
         torch.set_num_threads(threads)
-    records = sweep_records(config)
+    records = _records_of(runs, runs_path)
     summary = summarize(records, baseline=config.baseline)
     out.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out / "summary.csv", index=False)
