@@ -17,7 +17,7 @@ a substitute.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ._checks import check_choices, check_int
+from ._checks import as_id_tensor, check_choices, check_int
 from .display import format_hparams
 from .embeddings import METHODS, BudgetError, plan_embedding
+
+_ARRAYS = (torch.Tensor, np.ndarray, pd.Series, pd.Index, list, tuple, str, bytes)
 
 __all__ = ["CollisionReport", "collision_report", "equal_memory_table", "main"]
 
@@ -90,18 +92,23 @@ def collision_report(scheme: Any, ids: Any, *, batch_size: int = 1 << 20) -> Col
         (0, 12)
     """
     batch_size = check_int(batch_size, "batch_size", low=1)
-    arr = np.asarray(ids.cpu().numpy() if isinstance(ids, torch.Tensor) else list(ids)
-                     if not isinstance(ids, np.ndarray) else ids)
+    missing = [a for a in ("indices", "num_rows", "fusion") if not hasattr(scheme, a)]
+    if missing:
+        raise TypeError(f"scheme must be an embedding scheme (with indices, num_rows and fusion), "
+                        f"got {type(scheme).__name__}")
+    if isinstance(ids, range):
+        ids = np.arange(ids.start, ids.stop, ids.step)
+    elif isinstance(ids, Iterable) and not isinstance(ids, _ARRAYS):  # a set, a generator...
+        ids = list(ids)
+    arr = as_id_tensor(ids, "ids", low=None).cpu().numpy()  # the scheme checks the range
     if arr.ndim != 1:
         raise ValueError(f"ids must be one-dimensional, got shape {arr.shape}")
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"ids must hold integers, got dtype {arr.dtype}")
     if len(np.unique(arr)) != len(arr):
         raise ValueError(f"ids must be distinct ({len(arr) - len(np.unique(arr))} repeats); "
                          "pass np.unique(ids)")
     with torch.no_grad():
-        parts = [scheme.indices(torch.from_numpy(arr[i:i + batch_size].astype(np.int64))).cpu()
-                 .numpy() for i in range(0, len(arr), batch_size)]
+        parts = [scheme.indices(torch.from_numpy(arr[i:i + batch_size])).cpu().numpy()
+                 for i in range(0, len(arr), batch_size)]
     k = getattr(scheme, "num_lookups", 1)
     idx = np.concatenate(parts) if parts else np.zeros((0, k), dtype=np.int64)  # (N, K)
     tuples = _ids_in_duplicate_rows(idx)

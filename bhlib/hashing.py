@@ -100,27 +100,32 @@ def _as_array(values: Any) -> np.ndarray:
     if isinstance(values, torch.Tensor):
         return values.detach().cpu().numpy()
     if isinstance(values, (pd.Series, pd.Index)):
+        if values.hasnans:
+            raise ValueError(f"values holds {int(values.isna().sum())} missing values "
+                             "(None / NaN / pd.NA); fill them first")
         return values.to_numpy()
-    if isinstance(values, np.ndarray):
-        return values
+    if isinstance(values, (np.ndarray, np.generic)):
+        return np.asarray(values)
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
-        raise TypeError(
-            f"values must be a list, numpy array, pandas Series or tensor of values, got a single "
-            f"{type(values).__name__} {values!r}; wrap it in a list"
-        )
+        return np.asarray([values], dtype=object).reshape(())  # a scalar: a 0-d array
     return np.asarray(list(values), dtype=object)
 
 
 def _int_words(arr: np.ndarray) -> np.ndarray:
-    """Integers as uint64 words (negative ints in two's complement)."""
-    if arr.dtype.kind in "iu":
-        if arr.dtype.kind == "u":
-            return arr.astype(np.uint64)
+    """Integers as uint64 words (negative ints in two's complement), refused beyond int64."""
+    if arr.dtype.kind == "u":
+        if arr.size and int(arr.max()) >= 1 << 63:
+            raise ValueError(f"values holds {int(arr.max())} (dtype {arr.dtype}), beyond the int64 "
+                             "range; hash values >= 2**63 as strings, or view them as int64 "
+                             "explicitly")
+        return arr.astype(np.uint64)
+    if arr.dtype.kind == "i":
         return arr.astype(np.int64).view(np.uint64)
     try:  # object array of Python ints
         return np.array(arr.tolist(), dtype=np.int64).view(np.uint64)
     except OverflowError:
-        big = [v for v in arr.tolist() if not -(1 << 63) <= v < (1 << 63)][:3]
+        flat = arr.ravel().tolist()
+        big = [v for v in flat if not -(1 << 63) <= v < (1 << 63)][:3]
         raise ValueError(f"values holds integers outside the int64 range, e.g. {big}") from None
 
 
@@ -135,7 +140,8 @@ def hash_ids(values: Any, *, seed: int = 0, field: str | None = None) -> np.ndar
         field: salts the hash so equal values of different fields get unrelated IDs.
 
     Returns:
-        ``np.ndarray`` of ``int64``, same length as ``values``.
+        ``np.ndarray`` of ``int64``, same shape as ``values``; a single value (a str, bytes or
+        int) gives a single ``np.int64``.
 
     Example:
         >>> hash_ids([0, 1, 2]).tolist()  # integers: SplitMix64 of the salted value
@@ -143,11 +149,20 @@ def hash_ids(values: Any, *, seed: int = 0, field: str | None = None) -> np.ndar
         >>> h = hash_ids(["alice", "bob"], field="user")
         >>> bool(h[0] != hash_ids(["alice"], field="item")[0])
         True
+        >>> bool(hash_ids("alice", field="user") == h[0])  # a single value: a single hash
+        True
     """
     arr = _as_array(values)
-    if arr.ndim != 1:
-        raise ValueError(f"values must be one-dimensional, got shape {arr.shape}")
     salt = field_salt(seed, field)
+    if arr.ndim > 1:
+        raise ValueError(f"values must be one-dimensional (or a single value), got shape "
+                         f"{arr.shape}")
+    if arr.ndim == 0:
+        return _hash_1d(arr.reshape(1), salt)[0]
+    return _hash_1d(arr, salt)
+
+
+def _hash_1d(arr: np.ndarray, salt: int) -> np.ndarray:
     if arr.size == 0:
         return np.zeros(0, dtype=np.int64)
     kind = arr.dtype.kind

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from ._checks import as_id_tensor, check_choice
+from ._checks import as_id_tensor, check_bool, check_choice
 from .codes import LAYOUTS, block_partition, check_block_spec
 
 __all__ = ["bh_indices"]
@@ -162,6 +162,7 @@ def bh_indices(ids: Any, *, num_bits: int, strategy: str, block_bits: int | None
     num_bits, block_bits, num_blocks = check_block_spec(num_bits, strategy, block_bits,
                                                         num_blocks)
     check_choice(layout, "layout", LAYOUTS)
+    validate = check_bool(validate, "validate")
     is_tensor = isinstance(ids, torch.Tensor)
     if validate or not is_tensor or ids.dtype != torch.int64:
         x = as_id_tensor(ids, "ids", high=1 << num_bits,

@@ -23,11 +23,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_int, check_number
+from ._checks import check_bool, check_choice, check_int, check_names, check_number, check_str
 from .embeddings import METHODS, SizePlan, plan_embedding
 
 __all__ = ["ModelConfig", "CTRModel", "plan_fields"]
@@ -57,19 +58,25 @@ class ModelConfig:
     def __post_init__(self):
         for name in ("method", "default_method"):
             check_choice(getattr(self, name), name, METHODS)
-        if self.ratio is not None:
+        if self.ratio is not None:  # kept an int if given one: run keys hash this config
             check_number(self.ratio, "ratio", low=0, low_open=True)
+            self.ratio = self.ratio.item() if isinstance(self.ratio, np.generic) else self.ratio
         for name, low in (("embedding_dim", 1), ("compress_threshold", 0), ("seed", 0)):
-            check_int(getattr(self, name), name, low=low)
-        if isinstance(self.compress_fields, str):
-            raise TypeError(f"compress_fields must be a list of field names, "
-                            f"got {self.compress_fields!r}")
-        self.hidden = tuple(self.hidden)
-        for i, width in enumerate(self.hidden):
-            check_int(width, f"hidden[{i}]", low=1)
-        check_number(self.dropout, "dropout", low=0, high=1, high_open=True)
+            setattr(self, name, check_int(getattr(self, name), name, low=low))
+        if self.compress_fields is not None:
+            if isinstance(self.compress_fields, str) or not isinstance(self.compress_fields,
+                                                                        Sequence):
+                raise TypeError(f"compress_fields must be a list of field names or None, "
+                                f"got {self.compress_fields!r}")
+            for i, f in enumerate(self.compress_fields):
+                check_str(f, f"compress_fields[{i}]")
+        if isinstance(self.hidden, (str, bytes)) or not isinstance(self.hidden, Sequence):
+            raise TypeError(f"hidden must be a tuple of layer widths, got {self.hidden!r}")
+        self.hidden = tuple(check_int(w, f"hidden[{i}]", low=1) for i, w in enumerate(self.hidden))
+        self.dropout = check_number(self.dropout, "dropout", low=0, high=1, high_open=True)
         if not isinstance(self.scheme_kwargs, Mapping):
             raise TypeError(f"scheme_kwargs must be a dict, got {self.scheme_kwargs!r}")
+        self.sparse = check_bool(self.sparse, "sparse")
 
 
 def plan_fields(cardinalities: Mapping[str, int],
@@ -89,6 +96,11 @@ def plan_fields(cardinalities: Mapping[str, int],
         >>> {f: (m, p.num_rows) for f, (m, p) in plans.items()}
         {'user': ('hash', 100), 'gender': ('full', 2)}
     """
+    if not isinstance(cardinalities, Mapping):
+        raise TypeError(f"cardinalities must be a dict of field -> vocabulary size, "
+                        f"got {cardinalities!r}")
+    cardinalities = {f: check_int(v, f"cardinalities[{f!r}]", low=1)
+                     for f, v in cardinalities.items()}
     if config.compress_fields is None:
         chosen = {f for f, v in cardinalities.items() if v > config.compress_threshold}
     else:
@@ -102,9 +114,15 @@ def plan_fields(cardinalities: Mapping[str, int],
         method = config.method if f in chosen else config.default_method
         name, fixed = METHODS[method]
         extra = config.scheme_kwargs if f in chosen else {}
-        kwargs = {**fixed, "sparse": bool(config.sparse), **extra}
+        clash = {k: v for k, v in extra.items()
+                 if k == "sparse" or (k in fixed and fixed[k] != v)}
+        if clash:
+            raise ValueError(f"scheme_kwargs {clash} contradict method {method!r} "
+                             f"({name}, {fixed}) or ModelConfig.sparse; change the method or "
+                             "the config instead")
+        kwargs = {**fixed, "sparse": config.sparse, **extra}
         ratio = config.ratio if f in chosen else None
-        plans[f] = (method, plan_embedding(name, int(v), config.embedding_dim, ratio=ratio,
+        plans[f] = (method, plan_embedding(name, v, config.embedding_dim, ratio=ratio,
                                            **kwargs))
     return plans
 
@@ -135,7 +153,11 @@ class CTRModel(nn.Module):
         config = ModelConfig() if config is None else config
         if not isinstance(config, ModelConfig):
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
-        self.fields, self.bag_fields = list(fields), list(bag_fields)
+        self.fields = check_names(fields, "fields")
+        self.bag_fields = check_names(bag_fields, "bag_fields")
+        both = sorted(set(self.fields) & set(self.bag_fields))
+        if both:
+            raise ValueError(f"fields and bag_fields both name {both}")
         missing = [f for f in self.fields + self.bag_fields if f not in cardinalities]
         if missing:
             raise ValueError(f"cardinalities has no entry for fields {missing}")

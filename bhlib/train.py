@@ -28,7 +28,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ._checks import check_int, check_number
+from ._checks import check_bool, check_int, check_number, check_str
+from .data import CTRDataset
 from .metrics import binary_metrics
 
 __all__ = ["TrainConfig", "History", "fit", "predict", "evaluate"]
@@ -57,11 +58,12 @@ class TrainConfig:
     def __post_init__(self):
         for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 1), ("seed", 0),
                           ("eval_batch_size", 1), ("evals_per_epoch", 1)):
-            check_int(getattr(self, name), name, low=low)
-        for name in ("lr", "weight_decay"):
-            check_number(getattr(self, name), name, low=0)
+            setattr(self, name, check_int(getattr(self, name), name, low=low))
+        self.lr = check_number(self.lr, "lr", low=0, low_open=True)
+        self.weight_decay = check_number(self.weight_decay, "weight_decay", low=0)
         if self.num_threads is not None:
-            check_int(self.num_threads, "num_threads", low=1)
+            self.num_threads = check_int(self.num_threads, "num_threads", low=1)
+        self.progress = check_bool(self.progress, "progress")
 
 
 @dataclass(kw_only=True)
@@ -140,10 +142,10 @@ def evaluate(model: torch.nn.Module, data: Any, rows: Any, *, mask: Any = None,
     """
     rows = np.asarray(rows, dtype=np.int64)
     if mask is not None:
-        mask = np.asarray(mask, dtype=bool)
-        if mask.shape != rows.shape:
-            raise ValueError(f"mask must have shape {rows.shape} (one flag per row), "
-                             f"got {mask.shape}")
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_ or mask.shape != rows.shape:
+            raise ValueError(f"mask must be a bool mask of shape {rows.shape} (one flag per row), "
+                             f"got dtype {mask.dtype}, shape {mask.shape}")
         rows = rows[mask]
     return binary_metrics(data.y[rows], predict(model, data, rows, batch_size=batch_size))
 
@@ -176,16 +178,25 @@ def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(data, CTRDataset):
+        raise TypeError(f"data must be a bhlib.data.CTRDataset, got {type(data).__name__}")
+    check_str(desc, "desc")
     train_rows, valid_rows = data.splits["train"], data.splits["valid"]
     test_rows = data.splits["test"]
     if len(train_rows) == 0 or len(valid_rows) == 0:
         raise ValueError(f"data must have train and valid rows, got {len(train_rows)} and "
                          f"{len(valid_rows)}")
+    if subsets is not None and not isinstance(subsets, Mapping):
+        raise TypeError(f"subsets must be a dict of name -> bool mask, got {subsets!r}")
     subsets = dict(subsets or {})
     for name, m in subsets.items():
-        if np.asarray(m).shape != test_rows.shape:
-            raise ValueError(f"subsets[{name!r}] must be a bool mask of shape {test_rows.shape}, "
-                             f"got {np.asarray(m).shape}")
+        m = np.asarray(m.cpu() if isinstance(m, torch.Tensor) else m)
+        if m.dtype != np.bool_ or m.shape != test_rows.shape:
+            raise ValueError(f"subsets[{name!r}] must be a bool mask of shape {test_rows.shape} "
+                             f"(one flag per test row), got dtype {m.dtype}, shape {m.shape}")
+        subsets[name] = m
     old_threads = torch.get_num_threads()
     if config.num_threads is not None:
         torch.set_num_threads(config.num_threads)

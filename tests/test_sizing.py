@@ -78,7 +78,7 @@ def test_budget_argument_errors():
         plan_embedding("hash", 100, 4, ratio=-1)
     with pytest.raises(ValueError, match="name must be one of"):
         plan_embedding("bloom", 100, 4, ratio=2)
-    with pytest.raises(ValueError, match="do not pass them too"):
+    with pytest.raises(ValueError, match="give the budget or the size, not both"):
         plan_embedding("bh", 100, 4, ratio=2, block_bits=3)
     with pytest.raises(BudgetError, match="holds no row"):
         plan_embedding("hash", 100, 4, num_params=3)

@@ -158,7 +158,8 @@ def test_predict_is_batched_and_restores_training_mode():
 @pytest.mark.parametrize("kwargs, match", [
     ({"epochs": 0}, "epochs must be >= 1"),
     ({"batch_size": 1.5}, "batch_size must be an int"),
-    ({"lr": -1}, "lr must be a non-negative number"),
+    ({"lr": -1}, "lr must be a positive number"),
+    ({"lr": 0}, "lr must be a positive number"),
     ({"patience": 0}, "patience must be >= 1"),
     ({"num_threads": 0}, "num_threads must be >= 1"),
     ({"evals_per_epoch": 0}, "evals_per_epoch must be >= 1"),
@@ -175,7 +176,7 @@ def test_bad_fit_arguments():
         fit(model, ds, {"epochs": 1})
     with pytest.raises(ValueError, match="subsets\\['x'\\] must be a bool mask of shape"):
         fit(model, ds, TrainConfig(**QUIET), subsets={"x": np.ones(3, bool)})
-    with pytest.raises(ValueError, match="mask must have shape"):
+    with pytest.raises(ValueError, match="mask must be a bool mask of shape"):
         evaluate(model, ds, ds.splits["test"], mask=np.ones(2, bool))
 
 

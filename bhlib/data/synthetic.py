@@ -58,17 +58,18 @@ class SyntheticConfig:
 
     def __post_init__(self):
         for name, low in (("num_rows", 1), ("num_clusters", 1), ("seed", 0)):
-            check_int(getattr(self, name), name, low=low)
+            setattr(self, name, check_int(getattr(self, name), name, low=low))
         if isinstance(self.vocab_sizes, (str, bytes)) or not hasattr(self.vocab_sizes, "__iter__"):
             raise TypeError(f"vocab_sizes must be a sequence of ints, got {self.vocab_sizes!r}")
         self.vocab_sizes = tuple(self.vocab_sizes)
         if not self.vocab_sizes:
             raise ValueError("vocab_sizes must name at least one field, got ()")
-        for i, v in enumerate(self.vocab_sizes):
-            check_int(v, f"vocab_sizes[{i}]", low=1)
+        self.vocab_sizes = tuple(check_int(v, f"vocab_sizes[{i}]", low=1)
+                                 for i, v in enumerate(self.vocab_sizes))
         for name in _POS_FLOAT:
-            check_number(getattr(self, name), name, low=0)
-        check_number(self.base_rate, "base_rate", low=0, high=1, low_open=True, high_open=True)
+            setattr(self, name, check_number(getattr(self, name), name, low=0))
+        self.base_rate = check_number(self.base_rate, "base_rate", low=0, high=1, low_open=True,
+                                      high_open=True)
         if self.interaction > 0 and len(self.vocab_sizes) < 2:
             raise ValueError(f"interaction={self.interaction} needs at least two fields; "
                              "set interaction=0")

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import as_id_tensor, check_choice, check_int, check_number
+from .._checks import as_id_tensor, check_bool, check_choice, check_int, check_number
 
 __all__ = ["EmbeddingScheme", "BudgetError", "OPTIMIZER_SLOTS", "FUSIONS", "bytes_per_parameter"]
 
@@ -71,8 +71,12 @@ class EmbeddingScheme(nn.Module):
     """Base class: one weight tensor, ``K`` row lookups per id, one fusion.
 
     Subclasses implement ``weight_shape`` (classmethod), ``budget_hparams`` (classmethod) and
-    ``_indices(ids)`` (checked int64 ids -> ``[..., K]`` global rows).
+    ``_indices(ids)`` (checked int64 ids -> ``[..., K]`` global rows), and name in
+    ``SIZE_HPARAMS`` the constructor arguments a budget picks (:func:`bhlib.plan_embedding`
+    refuses them together with a budget).
     """
+
+    SIZE_HPARAMS: tuple[str, ...] = ()
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_lookups: int,
                  fusion: str, init_std: float = 0.01, sparse: bool = False,
@@ -82,7 +86,7 @@ class EmbeddingScheme(nn.Module):
         self.embedding_dim = check_int(embedding_dim, "embedding_dim", low=1)
         self.fusion = check_choice(fusion, "fusion", FUSIONS)
         self.init_std = check_number(init_std, "init_std", low=0, low_open=True)
-        self.sparse = bool(sparse)
+        self.sparse = check_bool(sparse, "sparse")
         self.num_lookups = num_lookups
         rows, row_dim = shape
         self.weight = nn.Parameter(torch.empty(rows, row_dim))  # (R, d)
@@ -148,7 +152,8 @@ class EmbeddingScheme(nn.Module):
         return self._indices(self.check_ids(ids))
 
     def forward(self, ids: Any) -> torch.Tensor:
-        """Embed ids of any shape: ``[...] -> [..., embedding_dim]``."""
+        """Embed ids of any shape: ``[...] -> [..., embedding_dim]`` (a scalar id gives ``[D]``,
+        like ``nn.Embedding``; no ids give ``[0, D]``)."""
         ids = self.check_ids(ids)
         idx = self._indices(ids)  # (..., K)
         return self.fuse(idx)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import check_choice, check_int
+from .._checks import as_id_tensor, check_bool, check_choice, check_int
 from ..codes import LAYOUTS, MAX_BITS, STRATEGIES, bits_needed, block_lengths
 from ..hashing import field_salt, hash_ids, mix64_torch
 from ..indices import bh_indices
@@ -80,6 +80,8 @@ class BinaryHashEmbedding(EmbeddingScheme):
     """
 
 
+    SIZE_HPARAMS = ("block_bits", "num_blocks")
+
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_bits: int | None = None,
                  strategy: str = "succession", block_bits: int | None = None,
                  num_blocks: int | None = None, fusion: str = "sum", layout: str = "offset",
@@ -91,9 +93,9 @@ class BinaryHashEmbedding(EmbeddingScheme):
         shape = self.weight_shape(num_embeddings, embedding_dim, fusion=fusion, **hp)
         self.num_bits, self.strategy = hp["num_bits"], strategy
         self.block_bits, self.num_blocks = hp["block_bits"], hp["num_blocks"]
-        self.layout, self.hash_inputs = layout, bool(hash_inputs)
-        self.seed, self.field = seed, field
-        self._salt = field_salt(seed, field)
+        self.layout, self.hash_inputs = layout, hp["hash_inputs"]
+        self._salt = field_salt(seed, field)  # checks seed and field
+        self.seed, self.field = int(seed), field
         self.block_lengths = block_lengths(self.num_bits, strategy=strategy,
                                            block_bits=self.block_bits, num_blocks=self.num_blocks)
         super().__init__(num_embeddings, embedding_dim, num_lookups=len(self.block_lengths),
@@ -108,8 +110,9 @@ class BinaryHashEmbedding(EmbeddingScheme):
         v = check_int(num_embeddings, "num_embeddings", low=1)
         check_choice(strategy, "strategy", STRATEGIES)
         check_choice(layout, "layout", LAYOUTS)
+        hash_inputs = check_bool(hash_inputs, "hash_inputs")
         if num_bits is None:
-            num_bits = default_num_bits(v, bool(hash_inputs))
+            num_bits = default_num_bits(v, hash_inputs)
         num_bits = check_int(num_bits, "num_bits", low=1, high=MAX_BITS)
         if not hash_inputs and (1 << num_bits) < v:
             raise ValueError(
@@ -119,7 +122,7 @@ class BinaryHashEmbedding(EmbeddingScheme):
         block_bits, num_blocks = _block_spec(num_bits, block_bits, num_blocks)
         block_lengths(num_bits, strategy=strategy, block_bits=block_bits, num_blocks=num_blocks)
         return {"num_bits": num_bits, "strategy": strategy, "block_bits": block_bits,
-                "num_blocks": num_blocks, "layout": layout, "hash_inputs": bool(hash_inputs)}
+                "num_blocks": num_blocks, "layout": layout, "hash_inputs": hash_inputs}
 
     @classmethod
     def weight_shape(cls, num_embeddings: int, embedding_dim: int, *, fusion: str = "sum",
@@ -142,6 +145,7 @@ class BinaryHashEmbedding(EmbeddingScheme):
         most of ``num_params`` without exceeding it."""
         if hparams.get("block_bits") is not None or hparams.get("num_blocks") is not None:
             raise ValueError("a budget picks block_bits / num_blocks itself; do not pass them too")
+        check_choice(fusion, "fusion", _FUSIONS)  # before the search, which skips bad sizes
         base = cls.resolve(num_embeddings, strategy=strategy, **hparams)
         key = "block_bits" if strategy == "succession" else "num_blocks"
         best, smallest = None, None
@@ -166,12 +170,12 @@ class BinaryHashEmbedding(EmbeddingScheme):
         return mix64_torch(ids, self._salt) & ((1 << self.num_bits) - 1)
 
     def check_ids(self, ids: Any) -> torch.Tensor:
+        """Dense mode: ids in ``[0, num_embeddings)``. Hash mode: any int64 id (strings and other
+        raw values go through :meth:`forward_values`)."""
         if not self.hash_inputs:
             return super().check_ids(ids)
-        t = ids if isinstance(ids, torch.Tensor) else torch.as_tensor(np.asarray(ids))
-        if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
-            raise TypeError(f"ids must hold integers, got dtype {t.dtype}")
-        return t.to(device=self.weight.device, dtype=torch.int64)
+        hint = "; a hash-mode BH embeds strings and other raw values with forward_values(values)"
+        return as_id_tensor(ids, "ids", low=None, hint=hint).to(self.weight.device)
 
     def _indices(self, ids: torch.Tensor) -> torch.Tensor:
         # ids come from check_ids: dense ids < num_embeddings <= 2**num_bits, or hash codes masked
@@ -189,7 +193,7 @@ class BinaryHashEmbedding(EmbeddingScheme):
         if not self.hash_inputs:
             raise ValueError("forward_values needs hash_inputs=True; "
                              "in dense mode call forward(ids)")
-        h = torch.from_numpy(hash_ids(values, seed=self.seed, field=self.field))
+        h = torch.from_numpy(np.asarray(hash_ids(values, seed=self.seed, field=self.field)))
         codes = h.to(self.weight.device) & ((1 << self.num_bits) - 1)
         return self.fuse(bh_indices(codes, num_bits=self.num_bits, strategy=self.strategy,
                                     block_bits=self.block_bits, num_blocks=self.num_blocks,

@@ -36,11 +36,13 @@ class HashEmbedding(EmbeddingScheme):
     """
 
 
+    SIZE_HPARAMS = ("num_buckets",)
+
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_buckets: int,
                  seed: int = 0, init_std: float = 0.01, sparse: bool = False) -> None:
         shape = self.weight_shape(num_embeddings, embedding_dim, num_buckets=num_buckets)
-        self.num_buckets = num_buckets
-        self.seed = seed
+        self.num_buckets = int(num_buckets)
+        self.seed = int(seed)
         self._salt = field_salt(seed, "hash")
         super().__init__(num_embeddings, embedding_dim, num_lookups=1, fusion="sum",
                          init_std=init_std, sparse=sparse, shape=shape)

@@ -41,15 +41,16 @@ class MultiHashEmbedding(EmbeddingScheme):
     """
 
 
+    SIZE_HPARAMS = ("num_buckets",)
+
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_buckets: int,
                  num_hashes: int = 2, fusion: str = "sum", seed: int = 0,
                  init_std: float = 0.01, sparse: bool = False) -> None:
         shape = self.weight_shape(num_embeddings, embedding_dim, num_buckets=num_buckets,
                                   num_hashes=num_hashes, fusion=fusion)
-        self.num_buckets = num_buckets
-        self.num_hashes = num_hashes
-        self.seed = seed
-        self._salts = [field_salt(seed, "multi_hash", i) for i in range(num_hashes)]
+        self.num_buckets, self.num_hashes = int(num_buckets), int(num_hashes)
+        self._salts = [field_salt(seed, "multi_hash", i) for i in range(self.num_hashes)]
+        self.seed = int(seed)
         super().__init__(num_embeddings, embedding_dim, num_lookups=num_hashes, fusion=fusion,
                          init_std=init_std, sparse=sparse, shape=shape)
 

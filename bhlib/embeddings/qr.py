@@ -52,13 +52,15 @@ class QREmbedding(EmbeddingScheme):
     """
 
 
+    SIZE_HPARAMS = ("num_collisions",)
+
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_collisions: int,
                  operation: str = "mult", init_std: float = 0.01, sparse: bool = False) -> None:
         shape = self.weight_shape(num_embeddings, embedding_dim, num_collisions=num_collisions,
                                   operation=operation)
-        self.num_collisions = num_collisions
+        self.num_collisions = int(num_collisions)
         self.operation = operation
-        self.num_quotients = -(-num_embeddings // num_collisions)
+        self.num_quotients = -(-int(num_embeddings) // self.num_collisions)
         super().__init__(num_embeddings, embedding_dim, num_lookups=2,
                          fusion=_OPERATIONS[operation], init_std=init_std, sparse=sparse,
                          shape=shape)

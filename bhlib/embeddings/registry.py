@@ -8,6 +8,7 @@ Yan et al. (CIKM 2021) and of thomasahle/cce's ``make_embedding``.
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -76,6 +77,7 @@ class SizePlan:
 
 
 def _budget(num_embeddings: int, embedding_dim: int, ratio: Any, num_params: Any) -> int | None:
+    """The parameter budget ``floor(V * D / ratio)`` (integer-exact), or ``num_params``."""
     if ratio is not None and num_params is not None:
         raise ValueError(f"give ratio or num_params, not both (ratio={ratio!r}, "
                          f"num_params={num_params!r})")
@@ -84,9 +86,37 @@ def _budget(num_embeddings: int, embedding_dim: int, ratio: Any, num_params: Any
     if ratio is None:
         return None
     value = check_number(ratio, "ratio", low=0, low_open=True)
-    exact = Fraction(ratio if isinstance(ratio, numbers.Rational) else value)
-    exact = exact.limit_denominator(10**6)
-    return max(1, num_embeddings * embedding_dim * exact.denominator // exact.numerator)
+    if isinstance(ratio, numbers.Integral):
+        exact = Fraction(int(ratio))
+    else:  # 0.1 means 1/10, not the binary fraction nearest to it; tiny ratios stay exact
+        exact = Fraction(value).limit_denominator(10**6) or Fraction(value)
+    budget = num_embeddings * embedding_dim * exact.denominator // exact.numerator
+    if budget < 1:
+        raise BudgetError(f"ratio={ratio!r} leaves V * D / ratio = "
+                          f"{num_embeddings * embedding_dim / value:.3g} parameters: not one")
+    return budget
+
+
+def _scheme_name(name: Any) -> str:
+    if isinstance(name, str) and name in METHODS and name not in EMBEDDINGS:
+        raise ValueError(f"name must be a scheme, one of {list(EMBEDDINGS)}, got {name!r}, which "
+                         f"is a method: METHODS[{name!r}] = {METHODS[name]!r}")
+    return check_choice(name, "name", EMBEDDINGS)
+
+
+def _check_kwargs(name: str, scheme: type[EmbeddingScheme], kwargs: dict, budget: Any) -> None:
+    """Refuse keyword arguments the scheme does not take, and sizes given with a budget."""
+    allowed = [p for p in inspect.signature(scheme.__init__).parameters
+               if p not in ("self", "num_embeddings", "embedding_dim")]
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        raise TypeError(f"{name}: unexpected keyword argument(s) {unknown}; "
+                        f"{scheme.__name__} takes {allowed}")
+    given = {k: kwargs[k] for k in scheme.SIZE_HPARAMS if kwargs.get(k) is not None}
+    if budget is not None and given:
+        raise ValueError(f"{name}: a budget (ratio or num_params) picks "
+                         f"{' / '.join(scheme.SIZE_HPARAMS)} itself; got {given} too: give the "
+                         "budget or the size, not both")
 
 
 _SIZE_KWARGS = ("init_std", "sparse", "seed", "field")
@@ -105,6 +135,9 @@ def plan_embedding(name: str, num_embeddings: int, embedding_dim: int, *,
         kwargs: fixed constructor arguments (``strategy``, ``num_hashes``, ``operation``...).
 
     Raises:
+        TypeError: a keyword argument the scheme does not take (a typo is never ignored).
+        ValueError: a size hyper-parameter (``num_buckets``, ``num_collisions``, ``block_bits``,
+            ``num_blocks``) together with a budget.
         BudgetError: the scheme cannot be made that small (e.g. Q-R past ``sqrt(V) / 2``: 2,000
             rows and 500x at most for a million ids); the message says how small it can get.
 
@@ -117,10 +150,11 @@ def plan_embedding(name: str, num_embeddings: int, embedding_dim: int, *,
         ...
         bhlib.embeddings.base.BudgetError: qr: the smallest Q-R tables for V=1,000,000 have ...
     """
-    scheme = EMBEDDINGS[check_choice(name, "name", EMBEDDINGS)]
+    scheme = EMBEDDINGS[_scheme_name(name)]
     v = check_int(num_embeddings, "num_embeddings", low=1)
     d = check_int(embedding_dim, "embedding_dim", low=1)
     budget = _budget(v, d, ratio, num_params)
+    _check_kwargs(name, scheme, kwargs, budget)
     hparams = dict(kwargs)
     if budget is not None:
         sizing = {k: val for k, val in kwargs.items() if k not in _SIZE_KWARGS}
