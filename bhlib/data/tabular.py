@@ -6,18 +6,20 @@ Categorical columns are read as strings, so ``"007"`` and ``"7"`` stay different
 """
 from __future__ import annotations
 
+import codecs
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, check_int
+from .csvscan import COMPRESSIONS, read_csv_strict
 from .dataset import CTRDataset
 from .encoding import ID_ORDERS, MISSING, encode_ids, random_split, spawn_seeds, time_split
 
 _TRUE = {"1", "1.0", "true"}
 _FALSE = {"0", "0.0", "false"}
-_COMPRESSED = {".gz", ".bz2", ".zip", ".xz", ".zst"}
 
 
 def _names(value, arg: str) -> list[str]:
@@ -32,10 +34,32 @@ def _names(value, arg: str) -> list[str]:
 
 
 def _infer_sep(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in _COMPRESSED:
-        suffixes = suffixes[:-1]
-    return "\t" if suffixes and suffixes[-1] in (".tsv", ".txt") else ","
+    name = path.name.lower()
+    name = next((name[:-len(end)] for end in COMPRESSIONS if name.endswith(end)), name)
+    return "\t" if name.endswith((".tsv", ".txt")) else ","
+
+
+def _check_sep(sep) -> None:
+    if sep is None:
+        return
+    if not isinstance(sep, str):
+        raise TypeError(f"sep must be a one-character str such as ',' or '\\t', or None (infer "
+                        f"from the file name), got {sep!r} ({type(sep).__name__})")
+    if len(sep) != 1 or sep in '"\r\n':
+        raise ValueError("sep must be exactly one character other than '\"', '\\r' and "
+                         f"'\\n' (or None), got {sep!r}")
+
+
+def _check_encoding(encoding) -> None:
+    if not isinstance(encoding, str):
+        raise TypeError(f"encoding must be a codec name (str) such as 'utf-8' or 'latin-1', "
+                        f"got {encoding!r} ({type(encoding).__name__})")
+    try:
+        codecs.lookup(encoding)
+        "\n".encode(encoding)  # refuses codecs that are not text encodings, such as "hex"
+    except LookupError:
+        raise ValueError(f"encoding must be a text encoding known to Python (codecs.lookup) "
+                         f"such as 'utf-8' or 'latin-1', got {encoding!r}") from None
 
 
 def _parse_label(raw: pd.Series, label: str) -> np.ndarray:
@@ -58,7 +82,8 @@ def _parse_label(raw: pd.Series, label: str) -> np.ndarray:
 
 def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
              split: str = "random", seed: int = 0, id_order: str = "random",
-             name: str | None = None, nrows: int | None = None) -> CTRDataset:
+             name: str | None = None, nrows: int | None = None,
+             encoding: str = "utf-8") -> CTRDataset:
     """Load a CSV/TSV file with a header row as a CTR dataset.
 
     Reason: lets the experiments run on your own Criteo/Avazu/Taobao files. Categorical values are
@@ -78,6 +103,15 @@ def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
         id_order: ``"random"``, ``"sorted"`` or ``"first_seen"``.
         name: dataset name (default: the file name without extensions).
         nrows: read only the first ``nrows`` data rows (stated in ``description``).
+        encoding: the file's text encoding, e.g. ``"latin-1"`` (any name ``codecs.lookup``
+            knows); a UTF-8 byte order mark is skipped.
+
+    Every data row must have as many fields as the header: a row with more (an unquoted
+    separator inside a value) or fewer is a ``ValueError`` naming the file and the line (the
+    header is line 1; blank lines, which are skipped, and line breaks inside quoted values
+    count). So are bytes that ``encoding`` cannot decode and a damaged or truncated compressed
+    file. The check parses every column once before pandas reads the wanted ones (memory holds
+    those alone; see :mod:`bhlib.data.csvscan` for the time it takes).
 
     Example:
         >>> import tempfile, os
@@ -87,9 +121,9 @@ def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
         >>> ds.name, ds.X.shape, ds.cardinalities
         ('clicks', (4, 2), {'site': 3, 'device': 3})
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"load_csv: no such file: {path}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or os.PathLike), got {path!r} "
+                        f"({type(path).__name__})")
     if not isinstance(label, str):
         raise TypeError(f"label must be a column name (str), got {label!r}")
     categorical, dense = _names(categorical, "categorical"), _names(dense, "dense")
@@ -101,20 +135,23 @@ def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
         raise ValueError(f"columns {dup} are named in more than one of label/categorical/dense")
     check_choice(split, "split", ("random", "ordered"))
     check_choice(id_order, "id_order", ID_ORDERS)
+    seed = check_int(seed, "seed", low=0)
     if nrows is not None:
-        check_int(nrows, "nrows", low=1)
-    seeds = spawn_seeds(seed, len(categorical) + 1)  # validates seed before reading
+        nrows = check_int(nrows, "nrows", low=1)
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None (the file name), got {name!r} "
+                        f"({type(name).__name__})")
+    if name == "":
+        raise ValueError("name must be a non-empty str or None (the file name), got ''")
+    _check_sep(sep)
+    _check_encoding(encoding)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"load_csv: no such file: {path}")
+    seeds = spawn_seeds(seed, len(categorical) + 1)
     sep = _infer_sep(path) if sep is None else sep
 
-    try:
-        header = pd.read_csv(path, sep=sep, nrows=0).columns.tolist()
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"load_csv: {path} is empty (no header row)") from None
-    missing = [c for c in wanted if c not in header]
-    if missing:
-        raise ValueError(f"columns {missing} not found in {path}; available columns: {header} "
-                         f"(separator {sep!r})")
-    df = pd.read_csv(path, sep=sep, usecols=wanted, dtype=str, keep_default_na=False, nrows=nrows)
+    df = read_csv_strict(path, wanted, sep=sep, encoding=encoding, nrows=nrows)
     if len(df) == 0:
         raise ValueError(f"load_csv: {path} has a header but no data rows")
 
@@ -151,7 +188,8 @@ def load_csv(path, *, label: str, categorical, dense=(), sep: str | None = None,
         splits = time_split(np.arange(len(df)), fractions=(0.8, 0.1, 0.1))
     rows = f"first {len(df):,} rows (nrows={nrows})" if nrows is not None else f"{len(df):,} rows"
     desc = (f"Loaded by bhlib.data.load_csv from {path} ({rows}); label {label!r}; "
-            f"split={split!r} 80/10/10, id_order={id_order!r}, seed={seed}. "
+            f"encoding {encoding!r}; split={split!r} 80/10/10, id_order={id_order!r}, "
+            f"seed={seed}. "
             f"Missing categorical cells -> '{MISSING}': {n_missing_cat}.")
     if dense:
         desc += f" Missing numeric cells -> 0: {n_missing_dense}."
