@@ -11,24 +11,31 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint lab bench notebooks sizes clean
+.PHONY: run test lint lab bench notebooks sizes clean venv
 
-$(PY):
-	$(PYTHON) -m venv $(VENV)
+# Create .venv and install; again when the dependency list changes. One make at a time does it
+# (flock): a second make started meanwhile waits, then finds everything installed.
+$(STAMP): pyproject.toml
+	@mkdir -p $(VENV)
+	flock $(VENV)/.setup.lock $(MAKE) --no-print-directory venv
 
-# Reinstall when the dependency list changes; torch first so pip keeps the CPU build.
-$(STAMP): pyproject.toml | $(PY)
-	$(PIP) install $(TORCH) 2>&1 | sed "/is ignored: it is neither/d"
-	$(PIP) install -e ".[notebooks,test]" 2>&1 | sed "/is ignored: it is neither/d"
-	$(PY) -c "import torch, bhlib; assert torch.__version__.startswith('2.13.0'), torch.__version__"
-	touch $(STAMP)
+# torch first so pip keeps the CPU build; called by the rule above, with the lock held
+venv:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then echo "$(VENV) is up to date"; \
+	else \
+	  $(PIP) install $(TORCH) 2>&1 | sed "/is ignored: it is neither/d"; \
+	  $(PIP) install -e ".[notebooks,test]" 2>&1 | sed "/is ignored: it is neither/d"; \
+	  $(PY) -c "import torch, bhlib; assert torch.__version__.startswith('2.13.0'), torch.__version__"; \
+	  touch $(STAMP); \
+	fi
 
-# sizes and collisions of every scheme at equal memory for 10^6 ids (about 15 s), then the
-# paper's comparison: MovieLens-100K and a 10^6-id synthetic set, every scheme, 3 seeds;
-# resumable (finished runs are skipped), writes results/
+# sizes and collisions of every scheme at equal memory for 10^6 ids (about 15 s, as make sizes),
+# then the paper's comparison: MovieLens-100K and a 10^6-id synthetic set, every scheme, 3 seeds;
+# resumable (finished runs are skipped), writes results/. One command, so the lock on results/
+# comes first: a second make run meanwhile exits at once (status 3) with the first one's PID.
 run: $(STAMP)
-	$(PY) -m bhlib.collisions
-	$(PY) -m bhlib.experiment
+	$(PY) -m bhlib.experiment --sizes
 
 # ruff (rules in pyproject.toml) over the package, tests, benchmarks and notebooks
 lint: $(STAMP)

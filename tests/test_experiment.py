@@ -3,6 +3,7 @@ figures."""
 import dataclasses
 import hashlib
 import json
+import re
 
 import matplotlib
 import numpy as np
@@ -238,9 +239,29 @@ def test_summary_retention_math():
     ({"seeds": (-1,)}, r"seeds\[0\] must be >= 0"),
     ({"datasets": ({"name": "x"},)}, "datasets must hold DatasetSpec"),
     ({"datasets": (TINY, TINY)}, "dataset names must be unique"),
+    # duplicates would train every run twice and report +-0 over "1 seed"
+    ({"seeds": (0, 1, 0)},
+     re.escape("seeds must not repeat a value, got [0, 1, 0] (repeated: [0])")),
+    ({"methods": ("full", "hash", "hash")},
+     re.escape("methods must not repeat a value, got ['full', 'hash', 'hash'] "
+               "(repeated: ['hash'])")),
+    ({"seeds": (True,)}, re.escape("seeds[0] must be an int, got True (bool)")),
+    ({"seeds": (1.0,)}, re.escape("seeds[0] must be an int, got 1.0 (float)")),
+    ({"num_threads": True}, re.escape("num_threads must be an int, got True (bool)")),
+    ({"figures": "no"}, re.escape("figures must be True or False, got 'no' (str)")),
+    ({"progress": 0}, re.escape("progress must be True or False, got 0 (int)")),
 ])
 def test_bad_experiment_config(tmp_path, kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
+        tiny_config(tmp_path, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"figures": "no"}, TypeError), ({"progress": 1}, TypeError), ({"seeds": (True,)}, TypeError),
+    ({"seeds": (0, 0)}, ValueError), ({"methods": ("hash", "hash")}, ValueError),
+])
+def test_bad_experiment_config_error_types(tmp_path, kwargs, error):
+    with pytest.raises(error):
         tiny_config(tmp_path, **kwargs)
 
 
@@ -249,6 +270,14 @@ def test_bad_dataset_spec():
         DatasetSpec("x", "criteo")
     with pytest.raises(ValueError, match=r"ratios\[0\] must be a positive number"):
         DatasetSpec("x", "synthetic", ratios=(0,))
+    with pytest.raises(ValueError, match=re.escape(
+            "ratios must not repeat a value, got [10, 100, 10.0] (repeated: [10.0])")):
+        DatasetSpec("x", "synthetic", ratios=(10, 100, 10.0))
+    with pytest.raises(ValueError, match=re.escape(
+            "methods must not repeat a value, got ['qr', 'qr'] (repeated: ['qr'])")):
+        DatasetSpec("x", "synthetic", methods=("qr", "qr"))
+    with pytest.raises(TypeError, match=re.escape("ratios[0] must be a number, got True")):
+        DatasetSpec("x", "synthetic", ratios=(True,))
 
 
 def test_records_are_plain_json(tmp_path):

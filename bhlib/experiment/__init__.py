@@ -6,7 +6,10 @@ figure read from their records. ``python -m bhlib.experiment --help`` lists the 
 
 * :mod:`~bhlib.experiment.config` — what a sweep runs (:class:`DatasetSpec`,
   :class:`ExperimentConfig`) and the list of its runs (:func:`plan_runs`);
-* :mod:`~bhlib.experiment.records` — one JSON line per finished run (``results/runs.jsonl``);
+* :mod:`~bhlib.experiment.records` — one JSON line per finished run (``results/runs.jsonl``),
+  a torn last line repaired (:func:`repair_torn_tail`), one record per key (:func:`unique_records`);
+* :mod:`~bhlib.experiment.lock` — one sweep per results folder (:func:`sweep_lock`,
+  :class:`SweepLockedError`);
 * :mod:`~bhlib.experiment.runner` — trains the pending runs (:func:`run_experiment`);
 * :mod:`~bhlib.experiment.summary` — one row per dataset x method x target ratio
   (:func:`summarize`, ``results/summary.csv``);
@@ -22,7 +25,17 @@ looks lives in :mod:`bhlib.display`. This floor imports the core (``bhlib.*``) a
 from .cli import build_config, main
 from .config import DatasetSpec, ExperimentConfig, default_datasets, plan_runs, quick_config
 from .figures import auc_vs_params_figure, convergence_figure, save_figures, unseen_figure
-from .records import RECORD_VERSION, append_record, finished_runs, read_records, run_key, to_json
+from .lock import SweepLockedError, lock_holder, sweep_lock
+from .records import (
+    RECORD_VERSION,
+    append_record,
+    finished_runs,
+    read_records,
+    repair_torn_tail,
+    run_key,
+    to_json,
+    unique_records,
+)
 from .runner import load_dataset, run_experiment, sweep_records, unseen_test_rows
 from .summary import summarize
 from .tables import curve_table, measure_table, retention_table, unseen_table
@@ -30,6 +43,7 @@ from .tables import curve_table, measure_table, retention_table, unseen_table
 __all__ = [
     "DatasetSpec", "ExperimentConfig", "default_datasets", "quick_config", "plan_runs",
     "RECORD_VERSION", "to_json", "run_key", "read_records", "append_record", "finished_runs",
+    "repair_torn_tail", "unique_records", "SweepLockedError", "sweep_lock", "lock_holder",
     "load_dataset", "unseen_test_rows", "run_experiment", "sweep_records", "summarize",
     "retention_table", "measure_table", "curve_table", "unseen_table", "auc_vs_params_figure",
     "convergence_figure", "unseen_figure", "save_figures", "build_config", "main",

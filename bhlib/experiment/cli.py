@@ -2,19 +2,31 @@
 
 Runs :func:`bhlib.experiment.run_experiment` on the default sweep (or the one-minute quick
 sweep), narrowed or changed by the options, and prints the summary and the unseen-id table.
+With ``--sizes`` it first prints the size and collision table of ``python -m bhlib.collisions``
+(``make run``), with the results folder's lock already held.
+
+Every argument is checked before any work: a bad one is a usage error (exit status 2). A results
+folder in use by another sweep (:class:`bhlib.experiment.lock.SweepLockedError`) ends the command
+at once with the holder's PID on stderr and exit status 3, before the size table.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
+from .. import collisions
+from .._checks import check_int, check_number, check_unique
 from ..display import format_columns
 from ..embeddings import METHODS
 from .config import ExperimentConfig, plan_runs, quick_config
+from .lock import SweepLockedError, sweep_lock
 from .runner import run_experiment
 from .tables import retention_table, unseen_table
 
@@ -43,7 +55,38 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--cache-dir", default="data", help="dataset cache folder (default data)")
     ap.add_argument("--no-figures", action="store_true", help="do not write figures")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    ap.add_argument("--sizes", action="store_true",
+                    help="first print the size and collision table of python -m bhlib.collisions "
+                         "(written to <results>/sizes.csv), with the results folder locked")
     return ap
+
+
+def _check_folder(text: str, option: str) -> None:
+    """Refuse a folder argument that names an existing file or lies under one."""
+    if not text.strip():
+        raise ValueError(f"{option} must name a folder, got {text!r}")
+    path = Path(text).absolute()
+    wanted = f"{option} must be a folder or a path not created yet, got {text!r}"
+    if os.path.lexists(path) and not path.is_dir():
+        raise ValueError(f"{wanted}: it exists and is not a folder")
+    parent = next(p for p in path.parents if p.exists())
+    if not parent.is_dir():
+        raise ValueError(f"{wanted}: {str(parent)!r} is not a folder")
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Check every option's values (``ValueError`` / ``TypeError`` naming the option)."""
+    check_int(args.threads, "--threads", low=1)
+    if args.epochs is not None:
+        check_int(args.epochs, "--epochs", low=1)
+    for seed in args.seeds or ():
+        check_int(seed, "--seeds", low=0)
+    for ratio in args.target_ratios or ():
+        check_number(ratio, "--target-ratios", low=0, low_open=True)
+    for option in ("seeds", "target_ratios", "methods", "datasets"):
+        check_unique(getattr(args, option) or (), "--" + option.replace("_", "-"))
+    _check_folder(args.results, "--results")
+    _check_folder(args.cache_dir, "--cache-dir")
 
 
 def build_config(argv: Sequence[str] | None = None) -> ExperimentConfig:
@@ -55,8 +98,17 @@ def build_config(argv: Sequence[str] | None = None) -> ExperimentConfig:
         >>> c.seeds, c.methods, [(d.name, d.ratios, d.train["epochs"]) for d in c.datasets]
         ((0, 1), ('hash',), [('movielens', (5.0,), 1), ('synthetic-quick', (5.0,), 1)])
     """
+    return _parse(argv)[1]
+
+
+def _parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, ExperimentConfig]:
+    """The options and the :class:`ExperimentConfig` of a command line; usage error if bad."""
     ap = _parser()
     args = ap.parse_args(argv)
+    try:
+        _check_args(args)
+    except (TypeError, ValueError) as err:
+        ap.error(str(err))
     changes = {"results_dir": args.results, "cache_dir": args.cache_dir,
                "num_threads": args.threads, "figures": not args.no_figures,
                "progress": not args.quiet}
@@ -80,9 +132,9 @@ def build_config(argv: Sequence[str] | None = None) -> ExperimentConfig:
                           for d in specs)
         config = dataclasses.replace(config, datasets=specs)
         plan_runs(config)  # every run's model and training settings checked before any work
-        return config
     except (TypeError, ValueError) as err:
         ap.error(str(err))
+    return args, config
 
 
 def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
@@ -97,9 +149,17 @@ def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
         >>> s["method"].tolist()
         ['full', 'hash', 'hash']
     """
-    config = build_config(argv)
+    args, config = _parse(argv)
     start = time.perf_counter()
-    summary = run_experiment(config)
+    try:
+        with sweep_lock(config.results_dir):
+            if args.sizes:
+                collisions.main(["--out", str(Path(config.results_dir) / "sizes.csv"),
+                                 *(["--quiet"] if args.quiet else [])])
+            summary = run_experiment(config)
+    except SweepLockedError as err:
+        print(f"python -m bhlib.experiment: {err}", file=sys.stderr)
+        raise SystemExit(3) from None
     print(f"\nSummary ({config.results_dir}/summary.csv; mean ± sample std over seeds; ratios per "
           f"compressed field; retained vs {config.baseline}):\n")
     table = retention_table(summary)

@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
-from .._checks import check_choice, check_choices, check_int, check_number
+from .._checks import check_bool, check_choice, check_choices, check_int, check_number, check_unique
 from ..embeddings import COMPARED_METHODS, METHODS
 from ..model import ModelConfig
 from ..train import TrainConfig
@@ -51,8 +51,10 @@ class DatasetSpec:
         self.ratios = tuple(self.ratios)
         for i, ratio in enumerate(self.ratios):
             check_number(ratio, f"ratios[{i}]", low=0, low_open=True)
+        check_unique(self.ratios, "ratios")  # compared with ==: 10 and 10.0 are one ratio
         if self.methods is not None:
             self.methods = check_choices(self.methods, "methods", METHODS)
+            check_unique(self.methods, "methods")
 
 
 def default_datasets() -> tuple[DatasetSpec, ...]:
@@ -105,6 +107,7 @@ class ExperimentConfig:
     def __post_init__(self):
         self.datasets, self.seeds = tuple(self.datasets), tuple(self.seeds)
         self.methods = check_choices(self.methods, "methods", METHODS)
+        check_unique(self.methods, "methods")
         check_choice(self.baseline, "baseline", METHODS)
         if any(not isinstance(d, DatasetSpec) for d in self.datasets):
             raise TypeError(f"datasets must hold DatasetSpec objects, got {self.datasets!r}")
@@ -112,7 +115,10 @@ class ExperimentConfig:
             raise ValueError(f"dataset names must be unique, got {[d.name for d in self.datasets]}")
         for i, seed in enumerate(self.seeds):
             check_int(seed, f"seeds[{i}]", low=0)
+        check_unique(self.seeds, "seeds")
         check_int(self.num_threads, "num_threads", low=1)
+        self.progress = check_bool(self.progress, "progress")
+        self.figures = check_bool(self.figures, "figures")
 
 
 def quick_config(**changes: Any) -> ExperimentConfig:

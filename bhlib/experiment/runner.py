@@ -11,10 +11,17 @@ Every run leaves a record (:mod:`bhlib.experiment.records`): one JSON line appen
 already recorded, so a killed sweep loses at most the run in flight, and a finished sweep reruns
 in seconds: the summary (``results/summary.csv``) and the figures are rebuilt from the records of
 the current configuration.
+
+A sweep holds its folder's lock (:func:`bhlib.experiment.lock.sweep_lock`) from before it reads
+the records to the end: a second sweep on the folder fails at once with
+:class:`bhlib.experiment.lock.SweepLockedError`. With the lock held it first moves a torn last
+line of ``runs.jsonl`` (a sweep killed while writing) to ``runs.jsonl.torn``, saying so once;
+the summary keeps one record per run key, warning if the file holds duplicates.
 """
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +35,8 @@ from ..model import CTRModel, ModelConfig
 from ..train import TrainConfig, fit
 from .config import LOADERS, DatasetSpec, ExperimentConfig, plan_runs
 from .figures import save_figures
-from .records import append_record, read_records
+from .lock import sweep_lock
+from .records import append_record, read_records, repair_torn_tail, unique_records
 from .summary import summarize
 
 __all__ = ["load_dataset", "unseen_test_rows", "run_experiment", "sweep_records"]
@@ -130,15 +138,19 @@ def sweep_records(config: ExperimentConfig) -> list[dict]:
 
 
 def _records_of(runs: list[dict], runs_path: Path) -> list[dict]:
-    """The records in ``runs_path`` of the planned ``runs``."""
+    """The records in ``runs_path`` of the planned ``runs``, one per key."""
     keys = {r["key"] for r in runs}
-    return [r for r in read_records(runs_path) if r.get("key") in keys]
+    return unique_records([r for r in read_records(runs_path) if r.get("key") in keys],
+                          source=runs_path)
 
 
 def run_experiment(config: ExperimentConfig | None = None) -> pd.DataFrame:
     """Run every pending run of ``config``, then write the summary and figures; return the summary.
 
-    Datasets that could not be fetched are listed in ``summary.attrs["failed_datasets"]``.
+    Holds the lock of ``config.results_dir`` throughout (:func:`bhlib.experiment.lock.sweep_lock`;
+    :class:`bhlib.experiment.lock.SweepLockedError` at once if another sweep holds it) and first
+    moves a torn last line of ``runs.jsonl`` to ``runs.jsonl.torn``. Datasets that could not be
+    fetched are listed in ``summary.attrs["failed_datasets"]``.
 
     Example:
         >>> import tempfile
@@ -152,8 +164,19 @@ def run_experiment(config: ExperimentConfig | None = None) -> pd.DataFrame:
         [['full', 1.0, 1], ['hash', 10.0, 1]]
     """
     config = ExperimentConfig() if config is None else config
+    with sweep_lock(config.results_dir):
+        return _locked_sweep(config)
+
+
+def _locked_sweep(config: ExperimentConfig) -> pd.DataFrame:
+    """:func:`run_experiment`, with the folder's lock held."""
     out = Path(config.results_dir)
     runs_path = out / "runs.jsonl"
+    moved = repair_torn_tail(runs_path)
+    if moved:
+        warnings.warn(f"{runs_path} ended in a torn line (a sweep killed while writing?): its "
+                      f"{moved} bytes were moved to {runs_path}.torn and {runs_path} now ends "
+                      "at its last complete record", stacklevel=3)
     runs = plan_runs(config)
     done = {r.get("key") for r in read_records(runs_path)}
     pending = [r for r in runs if r["key"] not in done]
