@@ -27,7 +27,14 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ._checks import as_id_tensor, check_choices, check_int
+from ._checks import (
+    as_id_tensor,
+    check_bool,
+    check_choices,
+    check_int,
+    check_number,
+    check_unique,
+)
 from .display import format_hparams
 from .embeddings import METHODS, BudgetError, plan_embedding
 
@@ -151,7 +158,14 @@ def equal_memory_table(num_embeddings: int = 1_000_000, embedding_dim: int = 16,
                  hash            10.0       100               1000
         bh-succession            12.5        80                  0
     """
-    methods = check_choices(methods, "methods", METHODS)
+    methods = check_unique(check_choices(methods, "methods", METHODS), "methods")
+    if isinstance(target_ratios, (str, bytes)) or not isinstance(target_ratios, Iterable):
+        raise TypeError(f"target_ratios must be a list of numbers, got {target_ratios!r}")
+    target_ratios = check_unique(target_ratios, "target_ratios")
+    for i, r in enumerate(target_ratios):
+        check_number(r, f"target_ratios[{i}]", low=0, low_open=True)
+    check_int(embedding_dim, "embedding_dim", low=1)
+    progress = check_bool(progress, "progress")
     ids = np.arange(check_int(num_embeddings, "num_embeddings", low=1), dtype=np.int64)
     rows = []
     jobs = [(m, r) for r in target_ratios for m in methods]
@@ -203,6 +217,17 @@ def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
     ap.add_argument("--out", default="results/sizes.csv", help="CSV output ('' to skip)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
+    try:  # every value checked before any work: a usage error (exit 2), not a traceback
+        check_int(args.vocab, "--vocab", low=1)
+        check_int(args.dim, "--dim", low=1)
+        for r in args.target_ratios:
+            check_number(r, "--target-ratios", low=0, low_open=True)
+        for option in ("target_ratios", "methods"):
+            check_unique(getattr(args, option), "--" + option.replace("_", "-"))
+        if args.out and Path(args.out).is_dir():
+            raise ValueError(f"--out must name a CSV file, got {args.out!r}, a folder")
+    except (TypeError, ValueError) as err:
+        ap.error(str(err))
     table = equal_memory_table(args.vocab, args.dim, args.target_ratios, args.methods,
                                progress=not args.quiet)
     print(f"\nEvery scheme at equal memory: V = {args.vocab:,} dense ids, D = {args.dim}, "
