@@ -11,9 +11,12 @@ what was trained and a rerun recognises the runs already done.
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
+from .. import data
 from .._checks import check_bool, check_choice, check_choices, check_int, check_number, check_unique
 from ..embeddings import COMPARED_METHODS, METHODS
 from ..model import ModelConfig
@@ -26,6 +29,24 @@ __all__ = ["LOADERS", "DatasetSpec", "ExperimentConfig", "default_datasets", "qu
 # source -> loader in bhlib.data
 LOADERS = {"movielens": "load_movielens", "synthetic": "make_synthetic", "csv": "load_csv"}
 _NOT_IN_KEY = ("progress", "num_threads")  # TrainConfig fields that do not change the result
+
+
+def _check_options(source: str, options: Any) -> None:
+    """Refuse loader options the loader does not take, before any dataset is loaded; synthetic
+    options are checked in full (building a :class:`bhlib.data.SyntheticConfig` is cheap)."""
+    if not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict of {LOADERS[source]} arguments, got {options!r}")
+    if source == "synthetic":
+        known = [f.name for f in dataclasses.fields(data.SyntheticConfig)]
+    else:  # the runner passes load_movielens its cache_dir itself
+        known = [p for p in inspect.signature(getattr(data, LOADERS[source])).parameters
+                 if p != "cache_dir"]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise TypeError(f"options holds {unknown}, not arguments of {LOADERS[source]}; "
+                        f"it takes {known}")
+    if source == "synthetic":
+        data.SyntheticConfig(**options)
 
 
 @dataclass
@@ -48,6 +69,7 @@ class DatasetSpec:
 
     def __post_init__(self):
         check_choice(self.source, "source", LOADERS)
+        _check_options(self.source, self.options)
         self.ratios = tuple(self.ratios)
         for i, ratio in enumerate(self.ratios):
             check_number(ratio, f"ratios[{i}]", low=0, low_open=True)
