@@ -66,13 +66,43 @@ class CollisionReport:
         return self.ids_sharing_tuple == 0
 
 
+def _row_keys(a: np.ndarray) -> np.ndarray | None:
+    """One int64 per row of the non-negative ``(N, K)`` array ``a``, equal exactly when the rows
+    are (mixed radix over each column's range); None when the ranges multiply past ``2**63``."""
+    cols = np.ascontiguousarray(a.T)  # (K, N): reductions along rows of memory are fast
+    low = [int(c.min()) for c in cols]
+    span = [int(c.max()) - lo + 1 for c, lo in zip(cols, low, strict=True)]
+    total = 1
+    for s in span:
+        total *= s
+    if total >= 1 << 63:
+        return None
+    keys = cols[0] - low[0]
+    for c, lo, s in zip(cols[1:], low[1:], span[1:], strict=True):
+        keys *= s
+        keys += c - lo
+    return keys
+
+
+def _columns_apart(a: np.ndarray) -> bool:
+    """True when column ``j`` of ``a`` only holds values below every value of column ``j + 1``."""
+    if a.shape[1] < 2 or len(a) == 0:
+        return True
+    cols = np.ascontiguousarray(a.T)
+    return all(int(cols[j].max()) < int(cols[j + 1].min()) for j in range(len(cols) - 1))
+
+
 def _ids_in_duplicate_rows(a: np.ndarray) -> int:
     """Rows of the 2-D array ``a`` that occur more than once (all copies counted)."""
     if len(a) == 0:
         return 0
-    order = np.lexsort(a.T[::-1])
-    s = a[order]
-    same_as_next = np.all(s[1:] == s[:-1], axis=1)  # (N-1,)
+    keys = _row_keys(a)
+    if keys is not None:  # one int64 sort instead of a K-column lexsort: about 10x faster
+        s = np.sort(keys)
+        same_as_next = s[1:] == s[:-1]  # (N-1,)
+    else:
+        s = a[np.lexsort(a.T[::-1])]
+        same_as_next = np.all(s[1:] == s[:-1], axis=1)  # (N-1,)
     dup = np.zeros(len(s), dtype=bool)
     dup[1:] |= same_as_next
     dup[:-1] |= same_as_next
@@ -110,23 +140,30 @@ def collision_report(scheme: Any, ids: Any, *, batch_size: int = 1 << 20) -> Col
     arr = as_id_tensor(ids, "ids", low=None).cpu().numpy()  # the scheme checks the range
     if arr.ndim != 1:
         raise ValueError(f"ids must be one-dimensional, got shape {arr.shape}")
-    if len(np.unique(arr)) != len(arr):
-        raise ValueError(f"ids must be distinct ({len(arr) - len(np.unique(arr))} repeats); "
-                         "pass np.unique(ids)")
+    increasing = bool(np.all(arr[1:] > arr[:-1]))  # dense ids usually come sorted: no sort
+    ordered = arr if increasing else np.sort(arr)
+    repeats = 0 if increasing else int(np.count_nonzero(ordered[1:] == ordered[:-1]))
+    if repeats:
+        raise ValueError(f"ids must be distinct ({repeats} repeats); pass np.unique(ids)")
     with torch.no_grad():
         parts = [scheme.indices(torch.from_numpy(arr[i:i + batch_size])).cpu().numpy()
                  for i in range(0, len(arr), batch_size)]
     k = getattr(scheme, "num_lookups", 1)
     idx = np.concatenate(parts) if parts else np.zeros((0, k), dtype=np.int64)  # (N, K)
     tuples = _ids_in_duplicate_rows(idx)
-    vectors = _ids_in_duplicate_rows(np.sort(idx, axis=1)) if scheme.fusion in ("sum", "mean") \
-        else tuples
-    # row sharing: distinct ids per row (an id reading one row twice counts once)
-    s = np.sort(idx, axis=1)  # (N, K)
-    first = np.ones_like(s, dtype=bool)
-    first[:, 1:] = s[:, 1:] != s[:, :-1]
-    counts = np.bincount(s[first], minlength=int(scheme.num_rows))  # (R,)
-    ids_sharing = int(((counts[s] >= 2) & first).any(axis=1).sum())
+    if _columns_apart(idx):  # each lookup has its own rows (offset layout, Q-R, multi-hash)
+        s, first = idx, None  # the multiset of rows is the tuple; no id reads a row twice
+        vectors = tuples
+    else:
+        s = np.sort(idx, axis=1)  # (N, K): the multiset of rows of each id
+        vectors = _ids_in_duplicate_rows(s) if scheme.fusion in ("sum", "mean") else tuples
+        first = np.ones_like(s, dtype=bool)  # an id reading one row twice counts once
+        first[:, 1:] = s[:, 1:] != s[:, :-1]
+    # row sharing: distinct ids per row
+    counts = np.bincount(s.ravel() if first is None else s[first],
+                         minlength=int(scheme.num_rows))  # (R,)
+    shared = counts[s] >= 2  # (N, K)
+    ids_sharing = int((shared if first is None else shared & first).any(axis=1).sum())
     return CollisionReport(
         num_ids=len(arr), num_rows=int(scheme.num_rows), rows_used=int(np.count_nonzero(counts)),
         lookups_per_id=int(idx.shape[1]), ids_sharing_tuple=tuples, ids_sharing_vector=vectors,
@@ -177,7 +214,7 @@ def equal_memory_table(num_embeddings: int = 1_000_000, embedding_dim: int = 16,
         except BudgetError as err:
             rows.append({**row, "note": f"unreachable: {err}"})
             continue
-        report = collision_report(plan.build(), ids)
+        report = collision_report(plan.build_for_indices(), ids)
         rows.append({
             **row, "achieved_ratio": round(plan.achieved_ratio, 1),
             "config": format_hparams(plan.hparams), "num_rows": plan.num_rows,

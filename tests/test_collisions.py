@@ -13,7 +13,7 @@ from bhlib import (
     collision_report,
     equal_memory_table,
 )
-from bhlib.collisions import main
+from bhlib.collisions import _ids_in_duplicate_rows, _row_keys, main
 
 
 def brute_force(scheme, ids):
@@ -116,3 +116,25 @@ def test_command_line_prints_and_writes_the_table(tmp_path, capsys):
     assert "V = 1,000 dense ids" in text and "qr at 1000x: unreachable" in text
     saved = pd.read_csv(out)
     assert saved["target_ratio"].tolist() == [10, 10, 1000, 1000]
+
+
+
+@pytest.mark.parametrize("scheme", [
+    BinaryHashEmbedding(64, 2, num_bits=6, block_bits=2),
+    BinaryHashEmbedding(64, 2, num_bits=6, strategy="skip", num_blocks=6),
+    BinaryHashEmbedding(64, 2, num_bits=6, block_bits=3, hash_inputs=True),
+    MultiHashEmbedding(64, 2, num_buckets=5, num_hashes=3),
+], ids=lambda s: repr(s)[:40])
+def test_matches_brute_force_on_sorted_ids_in_batches(scheme):
+    ids = np.arange(0, 64, 2)  # increasing: the distinctness check skips its sort
+    r = collision_report(scheme, ids, batch_size=7)
+    tup, vec, row, max_row, used = brute_force(scheme, ids)
+    assert (r.ids_sharing_tuple, r.ids_sharing_vector, r.ids_sharing_a_row, r.max_ids_per_row,
+            r.rows_used) == (tup, vec, row, max_row, used)
+
+
+def test_row_keys_fall_back_to_lexsort_past_63_bits():
+    a = np.array([[2**40, 0], [0, 2**40], [2**40, 0]], dtype=np.int64)
+    assert _row_keys(a) is None
+    assert _ids_in_duplicate_rows(a) == 2
+    assert _ids_in_duplicate_rows(a[:, :1] + np.zeros((3, 1), dtype=np.int64)) == 2

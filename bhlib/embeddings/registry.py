@@ -75,6 +75,19 @@ class SizePlan:
         """Allocate the scheme."""
         return EMBEDDINGS[self.name](self.num_embeddings, self.embedding_dim, **self.hparams)
 
+    def build_for_indices(self) -> EmbeddingScheme:
+        """The scheme with the same row indices but one value per row (concat fusion keeps its
+        width): for counting collisions without allocating ``embedding_dim`` times the memory.
+
+        Example:
+            >>> p = plan_embedding("full", 1000, 64)
+            >>> p.build_for_indices().weight.shape, p.build().weight.shape
+            (torch.Size([1000, 1]), torch.Size([1000, 64]))
+        """
+        concat = "concat" in (self.hparams.get("fusion"), self.hparams.get("operation"))
+        dim = self.embedding_dim if concat else 1
+        return EMBEDDINGS[self.name](self.num_embeddings, dim, **self.hparams)
+
 
 def _budget(num_embeddings: int, embedding_dim: int, ratio: Any, num_params: Any) -> int | None:
     """The parameter budget ``floor(V * D / ratio)`` (integer-exact), or ``num_params``."""

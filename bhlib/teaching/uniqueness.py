@@ -132,7 +132,7 @@ def unseen_rows_table(data: Any, field: str, *, ratio: float,
         except BudgetError:
             records.append({**row, "achieved_ratio": np.nan, "num_rows": pd.NA})
             continue
-        emb = plan.build()
+        emb = plan.build_for_indices()
         trained = np.zeros(plan.num_rows, dtype=bool)  # (R,) rows read by some training id
         trained[emb.indices(train_ids).numpy().ravel()] = True
         hit = trained[emb.indices(unseen).numpy()]  # (U, K)
