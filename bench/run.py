@@ -1,11 +1,12 @@
 """`make bench`: BH's speed and memory against the baselines and the hardware limit (issue 5).
 
-Four sections, each in its own file, all timed interleaved with medians of repeats:
+Five sections, each in its own file (the first four timed interleaved with medians of repeats):
 
 1. :mod:`index_gen` — index generation (ids/s) beside a copy of the same bytes (bandwidth bound);
 2. :mod:`train_step` — forward + backward + optimizer step per scheme at several ``V``;
 3. :mod:`memory` — peak resident memory of a short training run, one child process per scheme;
-4. :mod:`ctr` — end-to-end CTR training throughput on the synthetic dataset.
+4. :mod:`ctr` — end-to-end CTR training throughput on the synthetic dataset;
+5. :mod:`widgets` — every control of every notebook panel moved headless, each re-render timed.
 
 Writes ``results/bench.json`` (machine, settings, every row, ``summary``) and
 ``results/bench.md`` (the tables as markdown) and prints the tables, the summary table last.
@@ -33,8 +34,9 @@ from ctr import run_ctr  # noqa: E402
 from index_gen import run_index_gen  # noqa: E402
 from memory import run_memory  # noqa: E402
 from train_step import run_train_step  # noqa: E402
+from widgets import run_widgets  # noqa: E402
 
-SECTIONS = ("index", "step", "memory", "ctr")
+SECTIONS = ("index", "step", "memory", "ctr", "widgets")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class BenchConfig:
     repeats: int = 5                             # timed repeats per quantity (median kept)
     ctr_repeats: int = 3                         # one-epoch fits per CTR method
     compile: bool = True                         # also time a torch.compile'd formula (seconds)
+    widget_vocab: int = 10**6                    # notebook 03's synthetic field, as in the notebook
 
 
 PRESETS = {
@@ -59,7 +62,7 @@ PRESETS = {
                          ctr_rows=50_000, repeats=3, ctr_repeats=1),
     "smoke": BenchConfig(num_ids=20_000, vocabs=(2_000,), memory_vocab=20_000, ctr_rows=3_000,
                          ctr_vocabs=(5_000, 100, 10), ratio=10, ctr_ratio=4, repeats=2,
-                         ctr_repeats=1, compile=False),
+                         ctr_repeats=1, compile=False, widget_vocab=10_000),
 }
 
 
@@ -98,6 +101,11 @@ def summarize(res: dict) -> dict:
             out["ctr_bh_over_full_throughput"] = sps["bh-succession"] / sps["full"]
     elif ctr:
         out["ctr"] = f"not measured: {ctr.get('reason')}"
+    wid = res.get("widgets", {}).get("rows")
+    if wid:
+        out["widget_p95_s"] = {r["panel"]: r["p95_s"] for r in wid}
+        out["widget_max_s"] = {r["panel"]: r["max_s"] for r in wid}
+        out["goal_widgets_p95_half_second_max_one"] = all(r["goal_met"] for r in wid)
     return out
 
 
@@ -167,6 +175,15 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
                         format_table(ctr["rows"], cols, markdown=markdown)))
         else:
             out.append(("4. CTR training throughput", f"not measured: {ctr.get('reason')}"))
+    wid = res.get("widgets")
+    if wid:
+        cols = [("panel", "panel", ""), ("moves", "moves", ","), ("p50_s", "p50 s", ".3f"),
+                ("p95_s", "p95 s", ".3f"), ("max_s", "max s", ".3f"), ("slowest", "slowest", ""),
+                ("build_s", "build s", ".1f"), ("unchanged_moves", "unchanged", ",")]
+        notes = "".join(f"\nnot measured: {k}: {v}" for k, v in wid["skipped"].items())
+        out.append((f"5. Widget latency, every control moved headless (notebook 03's synthetic "
+                    f"field: {wid['synthetic_vocab']:,} ids)",
+                    format_table(wid["rows"], cols, markdown=markdown) + notes))
     s = res.get("summary", {})
     rows = []
     if "index_gen_fraction_of_bandwidth" in s:
@@ -193,6 +210,13 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
                      "value": f"{s['ctr_bh_over_full_throughput']:.2f}"})
     elif "ctr" in s:
         rows.append({"quantity": "CTR throughput", "value": s["ctr"][:90]})
+    if "widget_p95_s" in s:
+        worst = max(s["widget_p95_s"], key=s["widget_p95_s"].get)
+        rows.append({"quantity": "widget re-render, worst panel p95 / max (headless)",
+                     "value": f"{s['widget_p95_s'][worst]:.2f} s / "
+                              f"{max(s['widget_max_s'].values()):.2f} s ({worst})",
+                     "goal": "<= 0.5 / 1.0 s",
+                     "met": "yes" if s["goal_widgets_p95_half_second_max_one"] else "no"})
     out.append(("Summary", format_table(rows, [("quantity", "quantity", ""), ("value", "value", ""),
                                                ("goal", "goal", ""), ("met", "met", "")],
                                         markdown=markdown)))
@@ -232,7 +256,8 @@ def main(argv: list[str] | None = None) -> dict:
                                                            cfg.repeats, ratio=cfg.ratio)),
              "memory": ("memory", lambda: run_memory(cfg.memory_vocab, ratio=cfg.ratio)),
              "ctr": ("ctr", lambda: run_ctr(cfg.ctr_rows, cfg.ctr_vocabs, cfg.ctr_repeats,
-                                           ratio=cfg.ctr_ratio))}
+                                           ratio=cfg.ctr_ratio)),
+             "widgets": ("widgets", lambda: run_widgets(cfg.widget_vocab))}
     for name in sections:
         key, fn = steps[name]
         t0 = time.perf_counter()

@@ -39,6 +39,19 @@ def format_bytes(num_bytes: float) -> str:
     return f"{num_bytes:.0f} B"
 
 
+def format_count(value: float) -> str:
+    """A count in a few characters: ``1k``, ``25k``, ``1.5M``, ``2B`` (for axis ticks).
+
+    Example:
+        >>> [format_count(x) for x in (7, 1_000, 25_000, 1_500_000, 2e9)]
+        ['7', '1k', '25k', '1.5M', '2B']
+    """
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{unit}"
+    return f"{value:.3g}"
+
+
 def format_hparams(hparams: dict[str, Any], *, strategy: bool = False, empty: str = "") -> str:
     """A configuration's size hyper-parameters in a few words (``layout`` only when not the
     default ``offset``); with ``strategy``, BH's block strategy first; ``empty`` when none.

@@ -306,3 +306,17 @@ def test_a_dataset_that_cannot_be_fetched_leaves_the_others_running(tmp_path, mo
     monkeypatch.setattr(cli, "quick_config", lambda **ch: dataclasses.replace(cfg, **ch))
     with pytest.raises(SystemExit, match="offline"):
         ex.main(["--quick", "--results", cfg.results_dir, "--quiet", "--no-figures"])
+
+
+def test_auc_vs_params_figure_follows_the_measure():
+    s = pd.DataFrame({"dataset": "d", "method": ["full", "hash"], "target_ratio": [1, 10],
+                      "num_seeds": 1, "embedding_params": [1e4, 1e3], "auc_mean": [0.8, 0.7],
+                      "auc_std": 0.0, "logloss_mean": [0.5, 0.6], "logloss_std": 0.01})
+    auc = auc_vs_params_figure(s, "d").axes[0]
+    loss = auc_vs_params_figure(s, "d", measure="logloss_mean").axes[0]
+    assert auc.get_ylabel().startswith("test AUC") and loss.get_ylabel().startswith("test logloss")
+    assert loss.lines[0].get_ydata()[0] == 0.5  # the baseline's line at its logloss
+    with pytest.raises(ValueError, match="measure"):
+        auc_vs_params_figure(s, "d", measure="auc")
+    with pytest.raises(ValueError, match="no column 'retained_auc'"):
+        auc_vs_params_figure(s, "d", measure="retained_auc")

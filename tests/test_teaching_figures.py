@@ -20,7 +20,9 @@ def test_bit_grid_cells_are_the_bits_coloured_by_block(value, n, spec):
     ax = fig.axes[0]
     table = teaching.bit_table(value, n, **spec)
     assert [t.get_text() for t in ax.texts] == [str(b) for b in table.loc["bit"]]
-    assert [t.get_text() for t in ax.get_xticklabels()] == [str(p) for p in table.columns]
+    every = 1 if n <= 24 else 4  # wide codes label every fourth position
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(p) for p in table.columns
+                                                            if int(p) % every == 0]
     for patch, owner in zip(ax.patches, table.loc["block"], strict=True):
         assert mcolors.same_color(patch.get_facecolor()[:3], teaching.block_color(owner)[:3])
     blocks = teaching.block_table(value, n, **spec)

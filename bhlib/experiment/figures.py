@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from .._checks import check_choice
+from ..display import format_count
 from ..embeddings import METHODS
 from .records import finished_runs
 
@@ -27,8 +30,16 @@ def _color(method: str) -> str:
     return f"C{list(METHODS).index(method) % 10}" if method in METHODS else "k"
 
 
-def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str = "full") -> Figure:
-    """Test AUC against embedding parameters (log x), one line per method, error bars over seeds.
+_MEASURES = {"auc_mean": "test AUC (mean ± std over seeds)",
+             "logloss_mean": "test logloss (mean ± std over seeds)",
+             "retained_auc": "test AUC / the baseline's",
+             "retained_lift": "AUC lift / the baseline's"}
+
+
+def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str = "full",
+                         measure: str = "auc_mean") -> Figure:
+    """Test AUC (or another ``measure`` of the summary) against embedding parameters (log x), one
+    line per method, error bars over seeds where the summary has them.
 
     Each point is one target ratio; its x is the *achieved* size (mean embedding parameters of
     the runs), so schemes that land on different sizes for the same target are drawn where they
@@ -38,6 +49,7 @@ def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str =
         summary: the table of :func:`bhlib.experiment.summarize`.
         dataset: which dataset to draw.
         baseline: the method drawn as the reference line.
+        measure: ``"auc_mean"``, ``"logloss_mean"``, ``"retained_auc"`` or ``"retained_lift"``.
 
     Example:
         >>> s = pd.DataFrame({"dataset": "d", "method": ["full", "hash", "hash"],
@@ -47,6 +59,10 @@ def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str =
         >>> auc_vs_params_figure(s, "d").axes[0].get_xscale()
         'log'
     """
+    check_choice(measure, "measure", _MEASURES)
+    if measure not in summary:
+        raise ValueError(f"the summary has no column {measure!r}; columns are {list(summary)}")
+    std = measure.replace("_mean", "_std")
     d = summary[(summary["dataset"] == dataset) & (summary["num_seeds"] > 0)]
     if d.empty:
         raise ValueError(f"dataset {dataset!r} has no finished runs in the summary; "
@@ -55,18 +71,19 @@ def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str =
     ax = fig.add_subplot()
     for method, g in d.groupby("method", sort=False):
         g = g.sort_values("embedding_params")
-        err = g["auc_std"].fillna(0).to_numpy()
+        err = (g[std].fillna(0) if std != measure and std in g else 0 * g[measure]).to_numpy()
+        y = g[measure].to_numpy()
         if method == baseline:
-            ax.axhline(g["auc_mean"].iloc[0], color=_color(method), ls="--", lw=1,
+            ax.axhline(y[0], color=_color(method), ls="--", lw=1,
                        label=f"{method} ({g['embedding_params'].iloc[0]:,.0f} params)")
-            ax.axhspan(g["auc_mean"].iloc[0] - err[0], g["auc_mean"].iloc[0] + err[0],
-                       color=_color(method), alpha=0.12)
+            ax.axhspan(y[0] - err[0], y[0] + err[0], color=_color(method), alpha=0.12)
             continue
-        ax.errorbar(g["embedding_params"], g["auc_mean"], yerr=err, label=method, capsize=3,
+        ax.errorbar(g["embedding_params"], y, yerr=err, label=method, capsize=3,
                     marker=_MARKERS.get(method, "o"), color=_color(method), ms=5, lw=1.2)
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_count(x)))  # plain text
     ax.set_xlabel("embedding parameters (all fields, achieved)")
-    ax.set_ylabel("test AUC (mean ± std over seeds)")
+    ax.set_ylabel(_MEASURES[measure])
     ax.set_title(f"{dataset}: accuracy vs embedding size")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)

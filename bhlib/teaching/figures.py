@@ -12,6 +12,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..display import format_bytes
 from .binarization import bit_table
@@ -58,8 +59,10 @@ def bit_grid_figure(value: int, num_bits: int, *, strategy: str = "succession",
                 weight="bold")
     ax.set_xlim(0, num_bits)
     ax.set_ylim(0, 1)
-    ax.set_xticks(np.arange(num_bits) + 0.5, [str(p) for p in bits.columns],
-                  fontsize=8 if num_bits <= 32 else 6)
+    every = 1 if num_bits <= 24 else 4  # wide codes: a label every fourth position
+    shown = [i for i, p in enumerate(bits.columns) if int(p) % every == 0]
+    ax.set_xticks(np.array(shown) + 0.5, [str(bits.columns[i]) for i in shown],
+                  fontsize=8 if num_bits <= 32 else 7)
     ax.set_yticks([])
     ax.set_xlabel("bit position (0 = least significant)")
     for spine in ax.spines.values():
@@ -186,6 +189,10 @@ def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None) -> Fig
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlim(right=ax.get_xlim()[1] * 30)
+    # a few ticks labelled in bytes (plain text, not mathtext, which is slow to lay out)
+    ax.xaxis.set_major_locator(LogLocator(base=10, numticks=8))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_bytes(x)))
     if budget_bytes is not None:
         ax.axvline(budget_bytes, color="tab:red", linestyle="--",
                    label=f"budget {format_bytes(budget_bytes)}")
