@@ -1,5 +1,8 @@
 """How fast a panel answers: move every control of a widget panel headless and time each view.
 
+The panels teach Binary Code based Hash Embedding (Yan et al., CIKM 2021, arXiv 2109.02471) and
+its rivals; this module only measures them.
+
 A class can only follow a notebook whose controls answer at once; the target is 0.5 s (95th
 percentile) and 1 s at worst per change. :func:`panel_latency` moves each control of a
 :class:`bhlib.teaching.panel.Panel` through the values it offers (every option of a dropdown,
