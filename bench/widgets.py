@@ -3,7 +3,7 @@
 The panels are built as the notebooks build them (notebook 03's on the MovieLens vocabularies and
 the 10^6-id synthetic field; 05 and 06 on the records of ``results/`` when ``make run`` has
 written them) and moved with :func:`bhlib.teaching.latency.panel_latency`. The goal is p95 <= 0.5 s
-and max <= 1 s per panel. Headless: the time is the kernel's (table, figure, PNG), not the
+and max <= 1 s per panel. Headless: the time is the kernel's (table, figure, SVG), not the
 browser's drawing.
 """
 from __future__ import annotations

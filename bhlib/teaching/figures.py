@@ -1,8 +1,8 @@
 """Teaching figures for the notebooks and widgets; each function returns a matplotlib ``Figure``.
 
 Figures are built with :class:`matplotlib.figure.Figure` (not ``pyplot``), so nothing is drawn
-into global state: a notebook shows the returned figure once, a widget renders it to PNG
-(:func:`bhlib.display.figure_png`), a test inspects its axes. Each figure draws one table of this
+into global state: a notebook shows the returned figure once, a widget renders it to SVG
+(:func:`bhlib.display.figure_svg`), a test inspects its axes. Each figure draws one table of this
 floor (Yan et al., CIKM 2021, arXiv 2109.02471, for the method being taught). The figures of run
 records (AUC versus size, training curves, unseen ids) belong to :mod:`bhlib.experiment.figures`.
 """

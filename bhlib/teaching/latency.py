@@ -7,7 +7,7 @@ A class can only follow a notebook whose controls answer at once; the target is 
 percentile) and 1 s at worst per change. :func:`panel_latency` moves each control of a
 :class:`bhlib.teaching.panel.Panel` through the values it offers (every option of a dropdown,
 slider stops from end to end, a few texts) and times, for each move, the panel's re-render (its
-table and its figure, PNG encoding included); :func:`latency_summary` gives p50 / p95 / max per
+table and its figure, SVG writing included); :func:`latency_summary` gives p50 / p95 / max per
 panel. ``make bench`` runs them on every panel of the notebooks (``bench/widgets.py``).
 """
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 A :class:`Panel` wires its controls (``observe``) to one pure ``render`` function that returns a
 table (as HTML) and a figure, and re-renders whenever a control changes. Tables go to an ``HTML``
-widget and figures to an ``Image`` widget as PNG, so a test can build a panel without a kernel,
-move ``panel.controls[name].value`` and read ``panel.html.value`` / ``panel.image.value``. Bad
-settings are shown as a message in the panel, never raised into the notebook.
+widget and figures to an ``Image`` widget as SVG (sharp at any size), so a test can build a panel
+without a kernel, move ``panel.controls[name].value`` and read ``panel.html.value`` /
+``panel.image.value``. Bad settings are shown as a message in the panel, never raised into the
+notebook.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..display import figure_png
+from ..display import figure_svg
 
 __all__ = ["Panel"]
 
@@ -45,7 +46,7 @@ class Panel(widgets.VBox):
         self.render = render
         self.adjust = adjust
         self.html = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        self.image = widgets.Image(format="svg+xml")
         self._held = False
         super().__init__([widgets.HTML(title), *controls.values(), self.html, self.image])
         for name, c in controls.items():
@@ -80,5 +81,5 @@ class Panel(widgets.VBox):
         except (ValueError, TypeError) as err:
             text, fig = f'<p style="color:#b00020">{_html.escape(str(err))}</p>', None
         self.html.value = text
-        self.image.value = figure_png(fig) if fig is not None else b""
+        self.image.value = figure_svg(fig) if fig is not None else b""
         self.image.layout.display = None if fig is not None else "none"

@@ -50,9 +50,10 @@ def codes_widget(value: str = "alice", *, field: str | None = "user_id", num_bit
                               continuous_update=False),
         "kind": widgets.ToggleButtons(options=["string", "integer"], description="hash it as",
                                       style=_STYLE),
-        "field": widgets.Dropdown(options=[("(no field)", None)] + [(f, f) for f in fields
-                                                                    if f is not None],
-                                  value=field, description="field (salt)", style=_STYLE),
+        # no None among the values: a Dropdown shows the entry of value None blank
+        "field": widgets.Dropdown(options=[("(no field)", "")] + [(f, f) for f in fields
+                                                                  if f is not None],
+                                  value=field or "", description="field (salt)", style=_STYLE),
         "num_bits": widgets.IntSlider(value=num_bits, min=1, max=63, description="num_bits",
                                       style=_STYLE, layout=_WIDE, continuous_update=False),
     }
@@ -64,10 +65,11 @@ def codes_widget(value: str = "alice", *, field: str | None = "user_id", num_bit
                 raw = int(raw)
             except ValueError:
                 raise ValueError(f"value {raw!r} is not an integer; choose 'string'") from None
-        t = hash_table([raw], num_bits=v["num_bits"], field=v["field"])
+        field = v["field"] or None
+        t = hash_table([raw], num_bits=v["num_bits"], field=field)
         code = int(t["code"][0])
         fig = bit_grid_figure(code, v["num_bits"], block_bits=v["num_bits"],
-                           title=f"{raw!r} (field {v['field']}) -> code {code}")
+                           title=f"{raw!r} (field {field}) -> code {code}")
         return html_table(t.T.rename(columns={0: ""}), index=True), fig
 
     return Panel(controls, render, title="<b>From a raw value to a binary code</b>")
@@ -148,8 +150,13 @@ def uniqueness_widget(vocabularies: dict[str, int] | None = None, *, embedding_d
 
     def render(v):
         t = tables[v["vocabulary"], v["ratio"]]
+        out = t["config"] == "unreachable"  # listed in a sentence, not as rows of dashes
+        note = (f"<p>Unreachable at {v['ratio']:,}x (no configuration of theirs is that small): "
+                f"{', '.join(t.loc[out, 'method'])}</p>" if out.any() else "")
+        if out.all():
+            return note, None
         title = f"{v['vocabulary']:,} ids at {v['ratio']:,}x (D = {embedding_dim})"
-        return html_table(t), collision_figure(t, title=title)
+        return html_table(t[~out]) + note, collision_figure(t[~out], title=title)
 
     return Panel(controls, render, title="<b>Uniqueness at equal memory</b>")
 
@@ -161,9 +168,9 @@ def budget_widget(num_embeddings: int = 10**9, *, embedding_dim: int = 64,
     Example:
         >>> p = budget_widget(10**6, embedding_dim=16, device="wearable (2 MB)")
         >>> from bhlib.teaching import DEVICES
-        >>> p.controls["device"].value = DEVICES["datacenter GPU (80 GB)"]
-        >>> p.controls["budget"].value
-        80000000000.0
+        >>> p.controls["device"].value = "datacenter GPU (80 GB)"
+        >>> p.controls["budget"].value == DEVICES["datacenter GPU (80 GB)"]
+        True
     """
     controls = {
         "vocabulary": widgets.FloatLogSlider(value=num_embeddings, base=10, min=2, max=11,
@@ -172,34 +179,35 @@ def budget_widget(num_embeddings: int = 10**9, *, embedding_dim: int = 64,
                                              continuous_update=False),
         "dim": widgets.Dropdown(options=[4, 8, 16, 32, 64, 128, 256], value=embedding_dim,
                                 description="dim D", style=_STYLE),
-        "device": widgets.Dropdown(options=[(k, b) for k, b in DEVICES.items()]
-                                   + [("custom", None)], value=DEVICES[device],
+        "device": widgets.Dropdown(options=[*DEVICES, "custom"], value=device,
                                    description="device", style=_STYLE, layout=_WIDE),
         "budget": widgets.FloatLogSlider(value=DEVICES[device], base=10, min=3, max=12,
                                          step=0.1, description="budget (bytes)", style=_STYLE,
                                          layout=_WIDE, readout_format=".3g",
                                          continuous_update=False),
-        "optimizer": widgets.Dropdown(options=[("none (inference)", None), ("SGD", "sgd"),
+        "optimizer": widgets.Dropdown(options=[("none (inference)", "none"), ("SGD", "sgd"),
                                                ("Adagrad", "adagrad"), ("Adam", "adam")],
                                       value="adam", description="optimizer", style=_STYLE),
     }
 
     def render(v):
         v_ids = int(round(v["vocabulary"]))
-        t = budget_table(v_ids, v["dim"], v["budget"], optimizer=v["optimizer"],
-                                 methods=methods)
-        full = v_ids * v["dim"] * bytes_per_parameter(v["optimizer"])
+        optimizer = None if v["optimizer"] == "none" else v["optimizer"]
+        t = budget_table(v_ids, v["dim"], v["budget"], optimizer=optimizer, methods=methods)
+        full = v_ids * v["dim"] * bytes_per_parameter(optimizer)
+        use = "for inference" if optimizer is None else f"to train with {v['optimizer']}"
         head = (f"<p>V = {v_ids:,} ids, D = {v['dim']}: the full table is "
-                f"{format_bytes(full)} to train; budget "
+                f"{format_bytes(full)} {use}; budget "
                 f"{format_bytes(v['budget'])}</p>")
         shown = t[["method", "fits", "config", "num_rows", "memory", "achieved_ratio"]]
         return head + html_table(shown), memory_figure(t, v["budget"])
 
     def adjust(name, new):
-        if name == "device" and new is not None:  # a preset sets the budget
-            controls["budget"].value = new
-        elif name == "budget" and controls["device"].value not in (None, new):
-            controls["device"].value = None  # a budget of one's own: "custom"
+        device = controls["device"].value
+        if name == "device" and new != "custom":  # a preset sets the budget
+            controls["budget"].value = DEVICES[new]
+        elif name == "budget" and device != "custom" and DEVICES[device] != new:
+            controls["device"].value = "custom"  # a budget of one's own
 
     return Panel(controls, render, title="<b>Memory budgets, from a server to a phone</b>",
                  adjust=adjust)
