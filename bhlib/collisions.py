@@ -66,12 +66,18 @@ class CollisionReport:
         return self.ids_sharing_tuple == 0
 
 
-def _row_keys(a: np.ndarray) -> np.ndarray | None:
-    """One int64 per row of the non-negative ``(N, K)`` array ``a``, equal exactly when the rows
-    are (mixed radix over each column's range); None when the ranges multiply past ``2**63``."""
-    cols = np.ascontiguousarray(a.T)  # (K, N): reductions along rows of memory are fast
-    low = [int(c.min()) for c in cols]
-    span = [int(c.max()) - lo + 1 for c, lo in zip(cols, low, strict=True)]
+def _columns(a: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
+    """The ``(K, N)`` contiguous columns of ``a`` (fast reductions) and each one's min and max."""
+    cols = np.ascontiguousarray(a.T)
+    return cols, [int(c.min()) for c in cols], [int(c.max()) for c in cols]
+
+
+def _row_keys(a: np.ndarray, columns: tuple | None = None) -> np.ndarray | None:
+    """One int64 per row of the ``(N, K)`` array ``a``, equal exactly when the rows are (mixed
+    radix over each column's range); None when the ranges multiply past ``2**63``. ``columns``:
+    :func:`_columns` of ``a``, if already computed."""
+    cols, low, high = columns or _columns(a)
+    span = [hi - lo + 1 for lo, hi in zip(low, high, strict=True)]
     total = 1
     for s in span:
         total *= s
@@ -84,19 +90,16 @@ def _row_keys(a: np.ndarray) -> np.ndarray | None:
     return keys
 
 
-def _columns_apart(a: np.ndarray) -> bool:
-    """True when column ``j`` of ``a`` only holds values below every value of column ``j + 1``."""
-    if a.shape[1] < 2 or len(a) == 0:
-        return True
-    cols = np.ascontiguousarray(a.T)
-    return all(int(cols[j].max()) < int(cols[j + 1].min()) for j in range(len(cols) - 1))
+def _columns_apart(low: list[int], high: list[int]) -> bool:
+    """True when every value of column ``j`` lies below every value of column ``j + 1``."""
+    return all(h < lo for h, lo in zip(high[:-1], low[1:], strict=True))
 
 
-def _ids_in_duplicate_rows(a: np.ndarray) -> int:
+def _ids_in_duplicate_rows(a: np.ndarray, columns: tuple | None = None) -> int:
     """Rows of the 2-D array ``a`` that occur more than once (all copies counted)."""
     if len(a) == 0:
         return 0
-    keys = _row_keys(a)
+    keys = _row_keys(a, columns)
     if keys is not None:  # one int64 sort instead of a K-column lexsort: about 10x faster
         s = np.sort(keys)
         same_as_next = s[1:] == s[:-1]  # (N-1,)
@@ -150,8 +153,10 @@ def collision_report(scheme: Any, ids: Any, *, batch_size: int = 1 << 20) -> Col
                  for i in range(0, len(arr), batch_size)]
     k = getattr(scheme, "num_lookups", 1)
     idx = np.concatenate(parts) if parts else np.zeros((0, k), dtype=np.int64)  # (N, K)
-    tuples = _ids_in_duplicate_rows(idx)
-    if _columns_apart(idx):  # each lookup has its own rows (offset layout, Q-R, multi-hash)
+    columns = _columns(idx) if len(idx) else None
+    tuples = _ids_in_duplicate_rows(idx, columns)
+    if columns is None or _columns_apart(columns[1], columns[2]):
+        # each lookup has its own rows (offset layout, Q-R, multi-hash)
         s, first = idx, None  # the multiset of rows is the tuple; no id reads a row twice
         vectors = tuples
     else:
