@@ -1,7 +1,7 @@
 # bhlib: two commands set everything up on a fresh machine.
 #   make run   create .venv, install, fetch data, run the main job
 #   make test  create .venv, install, run lint (ruff), then pytest (unit tests, doctests,
-#              notebooks under nbval)
+#              notebooks under nbval, and the browser suite in Chromium when it is installed)
 SHELL  := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
@@ -11,7 +11,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint lab bench notebooks sizes clean venv
+.PHONY: run test lint lab dashboard bench notebooks sizes clean venv
 
 # Create .venv and install; again when the dependency list changes. One make at a time does it
 # (flock): a second make started meanwhile waits, then finds everything installed.
@@ -41,10 +41,12 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# lint, then unit tests, doctests and every notebook under nbval (lax mode: cells marked
-# NBVAL_CHECK_OUTPUT must reproduce their committed outputs); BHLIB_QUICK=1 shortens training
+# lint, then unit tests, doctests, every notebook under nbval (lax mode: cells marked
+# NBVAL_CHECK_OUTPUT must reproduce their committed outputs) and the browser suite (tests/browser:
+# JupyterLab and Voila in headless Chromium; skipped, with the reason printed, when /usr/bin/chromium
+# is missing); BHLIB_QUICK=1 shortens training
 test: lint
-	BHLIB_QUICK=1 $(PY) -m pytest -q -p no:cacheprovider tests bhlib --nbval-lax --nbval-current-env notebooks
+	BHLIB_QUICK=1 $(PY) -m pytest -q -rs -p no:cacheprovider tests bhlib --nbval-lax --nbval-current-env notebooks
 
 # re-execute the notebooks in place (quick mode, as CI checks them)
 notebooks: $(STAMP)
@@ -58,6 +60,11 @@ sizes: $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+# the notebooks as dashboards (Voila: outputs and widgets, code hidden) on http://127.0.0.1:8866
+dashboard: $(STAMP)
+	$(VENV)/bin/voila notebooks --no-browser --Voila.ip=127.0.0.1 --port=8866 \
+	  $$( [ "$$(id -u)" = 0 ] && echo --ServerApp.allow_root=True )
 
 clean:
 	rm -rf $(VENV) results
