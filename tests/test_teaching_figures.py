@@ -23,11 +23,20 @@ def test_bit_grid_cells_are_the_bits_coloured_by_block(value, n, spec):
     every = 1 if n <= 24 else 4  # wide codes label every fourth position
     assert [t.get_text() for t in ax.get_xticklabels()] == [str(p) for p in table.columns
                                                             if int(p) % every == 0]
-    for patch, owner in zip(ax.patches, table.loc["block"], strict=True):
-        assert mcolors.same_color(patch.get_facecolor()[:3], teaching.block_color(owner)[:3])
+    cells = ax.images[0].get_array()[0]  # one RGB cell per bit, MSB first
+    assert len(cells) == n
+    for rgb, owner in zip(cells, table.loc["block"], strict=True):
+        assert mcolors.same_color(rgb, teaching.block_color(owner)[:3])
     blocks = teaching.block_table(value, n, **spec)
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == [f"block {r.block}: {r.bits} = {r.k}" for r in blocks.itertuples()][:12]
+
+
+def test_bit_grid_legend_names_the_blocks_it_leaves_out():
+    fig = teaching.bit_grid_figure(2**62 + 5, 63, block_bits=2)  # 32 blocks
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert len(labels) == 12 and labels[-1] == "... 21 more blocks (see the table)"
+    assert labels[0] == "block 0: 01 = 1"
 
 
 def test_block_size_figure_draws_rows():

@@ -7,6 +7,7 @@ import html
 
 import ipywidgets
 import numpy as np
+import pytest
 
 import bhlib
 from bhlib import display, experiment, teaching
@@ -37,14 +38,15 @@ def sweep(control, most=25):
 
 
 def count_renders(panel):
+    """Record each view the panel shows (drawn, or taken from its cache of drawn views)."""
     calls = []
-    render = panel.render
+    view = panel.view
 
     def counted(values):
         calls.append(dict(values))
-        return render(values)
+        return view(values)
 
-    panel.render = counted
+    panel.view = counted
     return calls
 
 
@@ -222,6 +224,38 @@ def test_panel_shows_errors_instead_of_raising():
     assert "bad &lt;1&gt;" in p.html.value and p.image.layout.display == "none"
     p.controls["n"].value = 2
     assert "bad &lt;2&gt;" in p.html.value
+
+
+def test_panel_keeps_each_view_once_drawn():
+    drawn = []
+
+    def render(v):
+        drawn.append(v["n"])
+        return f"<b>{v['n'] ** 2}</b>", None
+
+    p = Panel({"n": ipywidgets.IntSlider(1, max=9)}, render, cache=2)
+    for n in (2, 1, 2):  # back to a setting seen: no drawing, the same view
+        p.controls["n"].value = n
+    assert drawn == [1, 2] and p.html.value == "<b>4</b>"
+    p.controls["n"].value = 3  # the cache holds 2: the oldest (1) goes
+    p.controls["n"].value = 1
+    assert drawn == [1, 2, 3, 1]
+    assert p.precompute([{"n": k} for k in (5, 6)], progress=False) == 2
+    p.controls["n"].value = 6
+    assert drawn[-2:] == [5, 6] and p.html.value == "<b>36</b>"
+    with pytest.raises(ValueError, match=r"controls \['m'\].*it has \['n'\]"):
+        p.precompute([{"m": 1}])
+    with pytest.raises(ValueError, match="cache"):
+        Panel({"n": ipywidgets.IntSlider(1)}, render, cache=-1)
+
+
+def test_panel_without_cache_draws_every_time():
+    drawn = []
+    p = Panel({"n": ipywidgets.IntSlider(1)},
+              lambda v: (drawn.append(v["n"]) or str(v["n"]), None), cache=0)
+    p.controls["n"].value = 2
+    p.controls["n"].value = 1
+    assert drawn == [1, 2, 1]
 
 
 # ---------------------------------------------------------------- results_widget / curves_widget

@@ -30,6 +30,18 @@ def _color(method: str) -> str:
     return f"C{list(METHODS).index(method) % 10}" if method in METHODS else "k"
 
 
+def _between_decades(ax, x: float) -> str:
+    """Minor tick label on a log x axis, in plain text, so that a narrow range still has labelled
+    ticks: 2 and 5 times a power of ten when the axis spans under three decades, every minor
+    tick when it spans under one."""
+    lo, hi = ax.get_xlim()
+    if x <= 0 or lo <= 0:
+        return ""
+    span = np.log10(hi / lo)
+    mantissa = round(x / 10 ** np.floor(np.log10(x) + 1e-9), 6)
+    return format_count(x) if span < 1 or (span < 3 and mantissa in (2.0, 5.0)) else ""
+
+
 _MEASURES = {"auc_mean": "test AUC (mean ± std over seeds)",
              "logloss_mean": "test logloss (mean ± std over seeds)",
              "retained_auc": "test AUC / the baseline's",
@@ -67,7 +79,8 @@ def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str =
     if d.empty:
         raise ValueError(f"dataset {dataset!r} has no finished runs in the summary; "
                          f"datasets are {sorted(summary['dataset'].unique())}")
-    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    fig = Figure(figsize=(6.4, 4.2))  # fixed margins: no layout pass at every draw
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.93)
     ax = fig.add_subplot()
     for method, g in d.groupby("method", sort=False):
         g = g.sort_values("embedding_params")
@@ -82,6 +95,7 @@ def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str =
                     marker=_MARKERS.get(method, "o"), color=_color(method), ms=5, lw=1.2)
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_count(x)))  # plain text
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _: _between_decades(ax, x)))
     ax.set_xlabel("embedding parameters (all fields, achieved)")
     ax.set_ylabel(_MEASURES[measure])
     ax.set_title(f"{dataset}: accuracy vs embedding size")
@@ -116,7 +130,10 @@ def convergence_figure(records: Sequence[dict], dataset: str, *, ratio: float | 
         ratio = (max(counts.value_counts().items(), key=lambda kv: (kv[1], kv[0]))[0]
                  if len(counts) else 1.0)
     chosen = finished_runs(ok, dataset, ratio=ratio, baseline=baseline)
-    fig = Figure(figsize=(10, 4), layout="constrained")
+    # fixed margins: a layout engine would lay the figure out again at every draw (a widget's
+    # every change)
+    fig = Figure(figsize=(10, 4))
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.13, top=0.88, wspace=0.22)
     axes = fig.subplots(1, 2)
     by_method: dict[str, list] = {}
     for r in chosen:

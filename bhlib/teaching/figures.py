@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from ..display import format_bytes
+from ..display import format_bytes, format_count
 from .binarization import bit_table
 from .blocks import block_table
 
@@ -48,15 +48,28 @@ def bit_grid_figure(value: int, num_bits: int, *, strategy: str = "succession",
     spec = {"strategy": strategy, "block_bits": block_bits, "num_blocks": num_blocks}
     bits = bit_table(value, num_bits, **spec)
     blocks = block_table(value, num_bits, **spec)
-    fig = Figure(figsize=(min(16.0, max(4.0, 0.42 * num_bits + 1.5)), 1.9))
-    ax = fig.add_subplot()
-    for i, pos in enumerate(bits.columns):
-        j = int(bits.loc["block", pos])
-        ax.add_patch(matplotlib.patches.Rectangle((i, 0), 1, 1, facecolor=block_color(j),
-                                                  edgecolor="white", linewidth=2, alpha=0.85))
-        ax.text(i + 0.5, 0.5, str(bits.loc["bit", pos]), ha="center", va="center",
-                fontsize=12 if num_bits <= 32 else 7, family="monospace", color="white",
-                weight="bold")
+    labels = [f"block {r.block}: {r.bits} = {r.k}" for r in blocks.itertuples()]
+    shown_blocks = labels[:12]
+    if len(labels) > 12:
+        shown_blocks[-1] = f"... {len(labels) - 11} more blocks (see the table)"
+    # Fixed margins in inches (no tight_layout: it draws the figure once more, which costs a
+    # widget as much again); the legend goes under the grid, where it always fits.
+    width = min(16.0, max(4.0, 0.42 * num_bits + 1.0))
+    ncol = max(1, min(len(shown_blocks), int(width // (0.075 * max(map(len, shown_blocks)) + 0.5))))
+    legend_rows = -(-len(shown_blocks) // ncol)
+    top, grid, under = 0.45, 0.6, 0.5 + 0.2 * legend_rows + 0.05
+    height = top + grid + under
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((0.2 / width, under / height, 1 - 0.4 / width, grid / height))
+    block_of = bits.loc["block"].astype(int).to_numpy()
+    colors = np.array([block_color(j) for j in block_of])[None, :, :3]
+    ax.imshow(colors, extent=(0, num_bits, 0, 1), aspect="auto", alpha=0.85,
+              interpolation="nearest")
+    ax.vlines(np.arange(1, num_bits), 0, 1, colors="white", linewidth=2)
+    size = 12 if num_bits <= 32 else 7
+    for i, b in enumerate(bits.loc["bit"]):
+        ax.text(i + 0.5, 0.5, str(b), ha="center", va="center", fontsize=size,
+                family="monospace", color="white", weight="bold")
     ax.set_xlim(0, num_bits)
     ax.set_ylim(0, 1)
     every = 1 if num_bits <= 24 else 4  # wide codes: a label every fourth position
@@ -64,17 +77,17 @@ def bit_grid_figure(value: int, num_bits: int, *, strategy: str = "succession",
     ax.set_xticks(np.array(shown) + 0.5, [str(bits.columns[i]) for i in shown],
                   fontsize=8 if num_bits <= 32 else 7)
     ax.set_yticks([])
-    ax.set_xlabel("bit position (0 = least significant)")
+    ax.set_xlabel("bit position (0 = least significant)", fontsize=9)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    handles = [matplotlib.patches.Patch(color=block_color(r.block),
-                                        label=f"block {r.block}: {r.bits} = {r.k}")
-               for r in blocks.itertuples()][:12]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
-              frameon=False)
-    ax.set_title(title or f"{value} as {num_bits} bits, {strategy}: {len(blocks)} blocks",
+    more = len(labels) > 12  # the twelfth entry then stands for the rest
+    handles = [matplotlib.patches.Patch(color="lightgray" if more and j == 11 else block_color(j),
+                                        label=label) for j, label in enumerate(shown_blocks)]
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.02 / height),
+               ncol=ncol, fontsize=8, frameon=False, handlelength=1.2, columnspacing=1.2)
+    ax.set_title(title or f"{value} as {num_bits} bits, {strategy}: {len(blocks)} "
+                          f"block{'s' if len(blocks) > 1 else ''}",
                  fontsize=10)
-    fig.tight_layout()
     return fig
 
 
@@ -148,7 +161,10 @@ def collision_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure
     """
     kinds = [("ids_sharing_tuple", "same index tuple"),
              ("ids_sharing_vector", "same fused vector"), ("ids_sharing_a_row", "share a row")]
-    fig = Figure(figsize=(6.5, 0.45 * len(table) + 1.8))
+    height = 0.45 * len(table) + 1.8
+    fig = Figure(figsize=(6.5, height))
+    # fixed margins in inches (tight_layout would draw the figure twice: a widget redraws often)
+    fig.subplots_adjust(left=2.0 / 6.5, right=0.96, bottom=1.05 / height, top=1 - 0.35 / height)
     ax = fig.add_subplot()
     y = np.arange(len(table))
     for i, (col, label) in enumerate(kinds):
@@ -158,10 +174,10 @@ def collision_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure
               for m, r in zip(table["method"], table["achieved_ratio"], strict=True)]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_count(x)))  # 1M, not 1e6
     ax.set_xlabel("number of ids")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
     ax.set_title(title or "Which ids can a scheme tell apart?", fontsize=10)
-    fig.tight_layout()
     return fig
 
 
@@ -178,7 +194,9 @@ def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None) -> Fig
         >>> fig.axes[0].get_xscale()
         'log'
     """
-    fig = Figure(figsize=(6.5, 0.4 * len(table) + 1.4))
+    height = 0.4 * len(table) + 1.4
+    fig = Figure(figsize=(6.5, height))
+    fig.subplots_adjust(left=1.25 / 6.5, right=0.97, bottom=0.6 / height, top=1 - 0.35 / height)
     ax = fig.add_subplot()
     colors = ["tab:green" if ok else "tab:gray" for ok in table["fits"]]
     y = np.arange(len(table))
@@ -200,5 +218,4 @@ def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None) -> Fig
     ax.set_xlabel("bytes for training (parameters + optimizer state)")
     ax.set_title("Green: fits the budget; grey: smallest configuration, still too big",
                  fontsize=10)
-    fig.tight_layout()
     return fig

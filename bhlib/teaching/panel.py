@@ -6,16 +6,23 @@ widget and figures to an ``Image`` widget as SVG (sharp at any size), so a test 
 without a kernel, move ``panel.controls[name].value`` and read ``panel.html.value`` /
 ``panel.image.value``. Bad settings are shown as a message in the panel, never raised into the
 notebook.
+
+``render`` is pure, so each view is kept once drawn (the last ``cache`` settings): going back to
+a setting costs nothing, and :meth:`Panel.precompute` draws a list of settings ahead (for panels
+whose settings are few, so that no move waits for matplotlib).
 """
 from __future__ import annotations
 
 import html as _html
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as widgets
+from tqdm.auto import tqdm
 
+from .._checks import check_int
 from ..display import figure_svg
 
 __all__ = ["Panel"]
@@ -41,10 +48,12 @@ class Panel(widgets.VBox):
 
     def __init__(self, controls: dict[str, widgets.ValueWidget],
                  render: Callable[[dict[str, Any]], tuple[str, Any]], *, title: str = "",
-                 adjust: Callable[[str, Any], None] | None = None) -> None:
+                 adjust: Callable[[str, Any], None] | None = None, cache: int = 256) -> None:
         self.controls = controls
         self.render = render
         self.adjust = adjust
+        self._cache_size = check_int(cache, "cache", low=0)
+        self._views: OrderedDict = OrderedDict()
         self.html = widgets.HTML()
         self.image = widgets.Image(format="svg+xml")
         self._held = False
@@ -72,14 +81,59 @@ class Panel(widgets.VBox):
             self._held = held
         self.refresh()
 
+    def view(self, values: dict[str, Any]) -> tuple[str, bytes]:
+        """The HTML and the SVG (``b""`` for none) that ``values`` show, drawn once and kept.
+
+        Example:
+            >>> p = Panel({"n": widgets.IntSlider(3)}, lambda v: (str(v["n"] * 2), None))
+            >>> p.view({"n": 5})
+            ('10', b'')
+        """
+        try:
+            key = tuple(sorted(values.items()))
+            hash(key)
+        except TypeError:  # a value that cannot be a key: draw it every time
+            key = None
+        if key is not None and key in self._views:
+            self._views.move_to_end(key)
+            return self._views[key]
+        try:
+            text, fig = self.render(values)
+        except (ValueError, TypeError) as err:
+            text, fig = f'<p style="color:#b00020">{_html.escape(str(err))}</p>', None
+        out = (text, figure_svg(fig) if fig is not None else b"")
+        if key is not None and self._cache_size:
+            self._views[key] = out
+            while len(self._views) > self._cache_size:
+                self._views.popitem(last=False)
+        return out
+
+    def precompute(self, settings: Iterable[dict[str, Any]], *, desc: str = "drawing views",
+                   progress: bool = True) -> int:
+        """Draw the views of ``settings`` (each a dict of some controls' values, the others as
+        they are now) ahead of time, with a progress bar; returns how many were drawn.
+
+        Example:
+            >>> p = Panel({"n": widgets.IntSlider(3)}, lambda v: (str(v["n"]), None))
+            >>> p.precompute([{"n": k} for k in range(5)], progress=False)
+            5
+        """
+        settings = list(settings)
+        for s in settings:
+            unknown = set(s) - set(self.controls)
+            if unknown:
+                raise ValueError(f"settings name controls {sorted(unknown)} that the panel "
+                                 f"does not have; it has {list(self.controls)}")
+        now = self.values()
+        for s in tqdm(settings, desc=desc, leave=False, disable=not progress):
+            self.view({**now, **s})
+        return len(settings)
+
     def refresh(self) -> None:
         """Render the current values into ``html`` and ``image``."""
         if self._held:
             return
-        try:
-            text, fig = self.render(self.values())
-        except (ValueError, TypeError) as err:
-            text, fig = f'<p style="color:#b00020">{_html.escape(str(err))}</p>', None
+        text, svg = self.view(self.values())
         self.html.value = text
-        self.image.value = figure_svg(fig) if fig is not None else b""
-        self.image.layout.display = None if fig is not None else "none"
+        self.image.value = svg
+        self.image.layout.display = None if svg else "none"

@@ -216,6 +216,8 @@ def budget_widget(num_embeddings: int = 10**9, *, embedding_dim: int = 64,
 def results_widget(summary: pd.DataFrame, *, baseline: str = "full") -> Panel:
     """A sweep's summary: pick the dataset and the measure, see the grid and AUC against size.
 
+    Every (dataset, measure) view is drawn when the panel is built (about 0.5 s each).
+
     Example:
         >>> s = pd.DataFrame({"dataset": "d", "method": ["full", "hash"],
         ...     "target_ratio": [1.0, 10.0], "num_seeds": 1, "embedding_params": [1e4, 1e3],
@@ -239,11 +241,17 @@ def results_widget(summary: pd.DataFrame, *, baseline: str = "full") -> Panel:
         return html_table(grid, index=True), auc_vs_params_figure(
             summary, v["dataset"], baseline=baseline, measure=v["measure"])
 
-    return Panel(controls, render, title="<b>Accuracy versus size</b>")
+    panel = Panel(controls, render, title="<b>Accuracy versus size</b>")
+    # a few settings only (datasets x 4 measures): draw them all now, so no move waits
+    panel.precompute([{"dataset": d, "measure": m} for d in controls["dataset"].options
+                      for _, m in measures], desc="drawing the views")
+    return panel
 
 
 def curves_widget(records: list, dataset: str, *, baseline: str = "full") -> Panel:
     """Training curves of a sweep: pick the target ratio and the methods to compare.
+
+    The view of each ratio with every method is drawn when the panel is built.
 
     Example:
         >>> recs = [{"dataset": "d", "method": m, "target_ratio": r, "seed": 0, "status": "ok",
@@ -273,4 +281,8 @@ def curves_widget(records: list, dataset: str, *, baseline: str = "full") -> Pan
         return html_table(table), convergence_figure(chosen, dataset, ratio=v["ratio"],
                                                      baseline=baseline)
 
-    return Panel(controls, render, title=f"<b>Convergence on {_html.escape(dataset)}</b>")
+    panel = Panel(controls, render, title=f"<b>Convergence on {_html.escape(dataset)}</b>")
+    # every ratio with all methods drawn now; a subset of methods is drawn when first chosen
+    panel.precompute([{"ratio": r, "methods": tuple(methods)} for r in ratios],
+                     desc="drawing the views")
+    return panel
