@@ -122,10 +122,12 @@ def format_columns(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=table.index)
 
 
-# padding, a ruled header, right-aligned cells (the first column, names, left), zebra rows
+# padding, a ruled header, right-aligned cells (the first column, names, left), zebra rows;
+# text cells wrap at their spaces when the page is narrower than the table
 _TABLE_STYLE = (
     "<style>.bhlib-table{border-collapse:collapse;font-family:monospace;font-size:12px}"
-    ".bhlib-table th,.bhlib-table td{padding:3px 10px;text-align:right;white-space:nowrap}"
+    ".bhlib-table th,.bhlib-table td{padding:3px 10px;text-align:right}"
+    ".bhlib-table th{white-space:nowrap}"  # cells may wrap at spaces: a narrow page, no cut-off
     ".bhlib-table th{border-bottom:1px solid #888;font-weight:bold}"
     ".bhlib-table td:first-child,.bhlib-table th:first-child{text-align:left}"
     ".bhlib-table tbody tr:nth-child(even){background:rgba(128,128,128,0.08)}</style>")

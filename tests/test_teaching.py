@@ -92,7 +92,7 @@ def test_bit_and_block_tables_refuse_out_of_range_values():
 @pytest.mark.parametrize("strategy", ["succession", "skip"])
 @pytest.mark.parametrize("V", [2, 1000, 1682, 10**6])
 def test_block_size_table_rows_and_ratio(strategy, V):
-    t = teaching.block_size_table(V, strategy=strategy)
+    t = teaching.block_size_table(V, strategy=strategy, distinct=False)
     n = bhlib.bits_needed(V)
     assert len(t) == n
     for row in t.itertuples():
@@ -102,6 +102,16 @@ def test_block_size_table_rows_and_ratio(strategy, V):
         assert row.achieved_ratio == round(V / row.num_rows, 1)
     assert t["num_rows"].max() == 2**n  # one block: a full table of 2**n rows
     assert t["num_rows"].min() == 2 * n or n == 1  # 1-bit (or 2-bit) blocks: 2n rows
+    # distinct: one row per row count, the fewest blocks, the other sizes named
+    d = teaching.block_size_table(V, strategy=strategy)
+    key = "block_bits" if strategy == "succession" else "num_blocks"
+    assert d["num_rows"].tolist() == sorted(set(t["num_rows"]))
+    for row in d.itertuples():
+        same = t[t["num_rows"] == row.num_rows]
+        assert row.num_blocks == same["num_blocks"].min()
+        assert (row.same_rows_with == "") == (len(same) == 1)
+        if len(same) > 1:
+            assert row.same_rows_with.startswith(key + " ")
 
 
 # ---------------------------------------------------------------- digits / generalized Q-R

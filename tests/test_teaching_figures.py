@@ -63,6 +63,9 @@ def test_collision_figure_bars_are_the_counts():
                         strict=True):
         assert row.tolist() == pd.to_numeric(t[col], errors="coerce").fillna(0).tolist()
     labels = [x.get_text() for x in ax.get_yticklabels()]
+    assert labels[0].startswith("hash (")
+    kept = teaching.collision_table(1000, 8, 10, keep_unreachable=True)
+    labels = [x.get_text() for x in teaching.collision_figure(kept).axes[0].get_yticklabels()]
     assert labels[0] == "full (unreachable)" and labels[1].startswith("hash (")
 
 

@@ -57,8 +57,11 @@ def test_birthday_table_bad_input():
 # ---------------------------------------------------------------- collision_table
 def test_collision_table_counts_and_unreachable():
     t = teaching.collision_table(1682, 16, 10).set_index("method")
-    assert list(t.index) == list(bhlib.METHODS)
-    assert t.loc["full", "config"] == "unreachable"
+    assert list(t.index) == [m for m in bhlib.METHODS if m != "full"]
+    assert t.attrs["unreachable"] == ["full"]  # a full table is never 10x smaller
+    kept = teaching.collision_table(1682, 16, 10, keep_unreachable=True).set_index("method")
+    assert list(kept.index) == list(bhlib.METHODS)
+    assert kept.loc["full", "config"] == "unreachable" and kept.loc["full", "num_rows"] is pd.NA
     for m in ("qr", "bh-succession", "bh-skip"):
         assert t.loc[m, "ids_sharing_tuple"] == 0 and t.loc[m, "ids_sharing_vector"] == 0
     assert (t.loc["bh-shared", "ids_sharing_tuple"] == 0
@@ -70,8 +73,9 @@ def test_collision_table_counts_and_unreachable():
     assert t.loc["hash", "ids_sharing_tuple"] == int(counts[rows].__ge__(2).sum())
     assert t.loc["hash", "num_rows"] == emb.num_rows
     assert (t["achieved_ratio"].dropna() >= 10).all()  # nobody exceeds the budget
-    t50 = teaching.collision_table(1682, 16, 50).set_index("method")
-    assert t50.loc["qr", "config"] == "unreachable"
+    t50 = teaching.collision_table(1682, 16, 50)
+    assert t50.attrs["unreachable"] == ["full", "qr"] and "qr" not in set(t50["method"])
+    assert t50["num_rows"].dtype == np.int64  # no missing values left: plain integers
 
 
 # ---------------------------------------------------------------- unseen ids

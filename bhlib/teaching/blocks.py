@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import check_int
+from .._checks import check_bool, check_int
 from ..codes import bits_needed, block_lengths, block_partition, format_bits
 from ..embeddings import plan_embedding
 from ..indices import bh_indices
@@ -58,22 +58,36 @@ def block_table(value: int, num_bits: int, *, strategy: str = "succession",
     return pd.DataFrame(records)
 
 
+def _ranges(values: list[int]) -> str:
+    """``[11, 12, 13, 20]`` -> ``"11-13, 20"``."""
+    values, parts, i = sorted(values), [], 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and values[j + 1] == values[j] + 1:
+            j += 1
+        parts.append(str(values[i]) if i == j else f"{values[i]}-{values[j]}")
+        i = j + 1
+    return ", ".join(parts)
+
+
 def block_size_table(num_embeddings: int, embedding_dim: int = 16, *,
-                     strategy: str = "succession") -> pd.DataFrame:
+                     strategy: str = "succession", distinct: bool = True) -> pd.DataFrame:
     """Every block size BH can use for ``V`` dense ids: block lengths, rows and compression ratio.
 
     Succession is sized by ``block_bits`` (1 .. n), Skip by ``num_blocks`` (n .. 1); ``n`` is
-    ``ceil(log2 V)``. Rows are those of the offset layout, ``sum_j 2**len_j``.
+    ``ceil(log2 V)``. Rows are those of the offset layout, ``sum_j 2**len_j``. With
+    ``distinct`` (the default), sizes that give the same number of rows are one row: the one with
+    the fewest blocks (fewest lookups at that size), and ``same_rows_with`` names the others.
 
     Example:
-        >>> print(block_size_table(1000, strategy="succession").head(4).to_string(index=False))
-         block_bits  num_blocks       block_lengths  num_rows  achieved_ratio
-                  1          10 1 1 1 1 1 1 1 1 1 1        20            50.0
-                  2           5           2 2 2 2 2        20            50.0
-                  3           4             3 3 3 1        26            38.5
-                  4           3               4 4 2        36            27.8
+        >>> t = block_size_table(1000, strategy="succession")
+        >>> t[["block_lengths", "num_rows", "same_rows_with"]].head(3).values.tolist()
+        [['2 2 2 2 2', 20, 'block_bits 1'], ['3 3 3 1', 26, ''], ['4 4 2', 36, '']]
+        >>> len(block_size_table(1000, strategy="skip", distinct=False))  # num_blocks 10 .. 1
+        10
     """
     n = bits_needed(check_int(num_embeddings, "num_embeddings", low=1))
+    check_bool(distinct, "distinct")
     key = "block_bits" if strategy == "succession" else "num_blocks"
     sizes = range(1, n + 1) if strategy == "succession" else range(n, 0, -1)
     records = []
@@ -83,8 +97,17 @@ def block_size_table(num_embeddings: int, embedding_dim: int = 16, *,
         plan = plan_embedding("bh", num_embeddings, embedding_dim, num_bits=n, **spec)
         records.append({"block_bits": max(lengths), "num_blocks": len(lengths),
                         "block_lengths": " ".join(map(str, lengths)), "num_rows": plan.num_rows,
-                        "achieved_ratio": round(plan.achieved_ratio, 1)})
-    return pd.DataFrame(records)
+                        "achieved_ratio": round(plan.achieved_ratio, 1), "size": size})
+    t = pd.DataFrame(records)
+    if not distinct:
+        return t.drop(columns="size")
+    kept = t.sort_values(["num_rows", "num_blocks"]).drop_duplicates("num_rows")
+    others = {r: [s for s in g["size"] if s != kept.loc[kept["num_rows"] == r, "size"].iloc[0]]
+              for r, g in t.groupby("num_rows")}
+    kept = kept.sort_values("num_rows").reset_index(drop=True)
+    kept["same_rows_with"] = [f"{key} {_ranges(others[r])}" if others[r] else ""
+                              for r in kept["num_rows"]]
+    return kept.drop(columns="size")
 
 
 def digits_table(value: int, num_bits: int, *, block_bits: int) -> pd.DataFrame:

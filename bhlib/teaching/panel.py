@@ -14,6 +14,7 @@ whose settings are few, so that no move waits for matplotlib).
 from __future__ import annotations
 
 import html as _html
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -26,6 +27,15 @@ from .._checks import check_int
 from ..display import figure_svg
 
 __all__ = ["Panel"]
+
+
+def _svg_width_pt(svg: bytes) -> float:
+    """The width, in points, that matplotlib writes into an SVG's root element."""
+    head = svg[:2000].decode("ascii", "replace")
+    match = re.search(r'<svg[^>]*\swidth="([0-9.]+)pt"', head)
+    if match is None:
+        raise ValueError("the SVG has no width in pt; was it written by matplotlib?")
+    return float(match.group(1))
 
 
 class Panel(widgets.VBox):
@@ -54,10 +64,15 @@ class Panel(widgets.VBox):
         self.adjust = adjust
         self._cache_size = check_int(cache, "cache", low=0)
         self._views: OrderedDict = OrderedDict()
-        self.html = widgets.HTML()
-        self.image = widgets.Image(format="svg+xml")
+        # the table and the figure side by side where the page is wide enough, else stacked;
+        # a table wider than the page scrolls sideways instead of being cut off
+        self.html = widgets.HTML(layout=widgets.Layout(max_width="100%", overflow="auto",
+                                                       flex="0 1 auto"))
+        self.image = widgets.Image(format="svg+xml", layout=widgets.Layout(max_width="100%"))
         self._held = False
-        super().__init__([widgets.HTML(title), *controls.values(), self.html, self.image])
+        view = widgets.Box([self.html, self.image], layout=widgets.Layout(
+            display="flex", flex_flow="row wrap", align_items="flex-start", grid_gap="8px 24px"))
+        super().__init__([widgets.HTML(title), *controls.values(), view])
         for name, c in controls.items():
             c.observe(lambda change, name=name: self._changed(name, change["new"]), names="value")
         self.refresh()
@@ -137,3 +152,5 @@ class Panel(widgets.VBox):
         self.html.value = text
         self.image.value = svg
         self.image.layout.display = None if svg else "none"
+        if svg:  # shown at 80% of its size at 96 dpi: the panel fits a 1280 x 800 screen
+            self.image.layout.width = f"{_svg_width_pt(svg) * 96 / 72 * 0.8:.0f}px"

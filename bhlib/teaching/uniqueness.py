@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import check_choice, check_choices, check_int
+from .._checks import check_bool, check_choice, check_choices, check_int
 from ..codes import format_bits
 from ..collisions import equal_memory_table
 from ..embeddings import COMPARED_METHODS, METHODS, BudgetError, plan_embedding
@@ -29,17 +29,22 @@ _COLLISION_COLUMNS = ["method", "achieved_ratio", "config", "num_rows", "ids_sha
 
 
 def collision_table(num_embeddings: int, embedding_dim: int, ratio: float,
-                    methods: Sequence[str] = tuple(METHODS)) -> pd.DataFrame:
+                    methods: Sequence[str] = tuple(METHODS), *,
+                    keep_unreachable: bool = False) -> pd.DataFrame:
     """Every method at one target ratio (equal memory): configuration and collision counts.
 
     The collision columns of :func:`bhlib.collisions.equal_memory_table`, counted over all ``V``
     dense ids: ``ids_sharing_tuple``, ids whose whole index tuple is another id's (they can never
     be told apart); ``ids_sharing_vector``, ids whose fused vector equals another's by
     construction; ``ids_sharing_a_row``, ids that share at least one row (and its gradient) with
-    another id. An unreachable ratio is marked, not replaced.
+    another id. A method that cannot reach the ratio is never replaced by another size: its row
+    is left out and its name listed in ``t.attrs["unreachable"]`` (with ``keep_unreachable``,
+    kept as a row whose ``config`` is ``"unreachable"``).
 
     Example:
-        >>> t = collision_table(1000, 8, 10, ["hash", "qr", "bh-succession"])
+        >>> t = collision_table(1000, 8, 10, ["full", "hash", "qr", "bh-succession"])
+        >>> t.attrs["unreachable"]
+        ['full']
         >>> print(t[["method", "achieved_ratio", "config", "num_rows", "ids_sharing_tuple"]]
         ...       .to_string(index=False))
                method  achieved_ratio                   config  num_rows  ids_sharing_tuple
@@ -47,9 +52,17 @@ def collision_table(num_embeddings: int, embedding_dim: int, ratio: float,
                    qr            10.4        num_collisions=12        96                  0
         bh-succession            12.5 num_bits=10 block_bits=6        80                  0
     """
+    check_bool(keep_unreachable, "keep_unreachable")
     t = equal_memory_table(num_embeddings, embedding_dim, target_ratios=(ratio,),
                            methods=methods, progress=False).reindex(columns=_COLLISION_COLUMNS)
-    t["config"] = t["config"].astype(object).where(t["config"].notna(), "unreachable")
+    out = t["config"].isna()
+    unreachable = t.loc[out, "method"].tolist()
+    if keep_unreachable:
+        t["config"] = t["config"].astype(object).where(~out, "unreachable")
+    else:
+        t = t[~out].reset_index(drop=True)
+        t = t.astype({c: "int64" for c in _COLLISION_COLUMNS[3:] if c in t})
+    t.attrs["unreachable"] = unreachable
     return t
 
 

@@ -150,13 +150,13 @@ def uniqueness_widget(vocabularies: dict[str, int] | None = None, *, embedding_d
 
     def render(v):
         t = tables[v["vocabulary"], v["ratio"]]
-        out = t["config"] == "unreachable"  # listed in a sentence, not as rows of dashes
+        out = t.attrs["unreachable"]  # listed in a sentence, not as rows of dashes
         note = (f"<p>Unreachable at {v['ratio']:,}x (no configuration of theirs is that small): "
-                f"{', '.join(t.loc[out, 'method'])}</p>" if out.any() else "")
-        if out.all():
+                f"{', '.join(out)}</p>" if out else "")
+        if t.empty:
             return note, None
         title = f"{v['vocabulary']:,} ids at {v['ratio']:,}x (D = {embedding_dim})"
-        return html_table(t[~out]) + note, collision_figure(t[~out], title=title)
+        return html_table(t) + note, collision_figure(t, title=title)
 
     return Panel(controls, render, title="<b>Uniqueness at equal memory</b>")
 
