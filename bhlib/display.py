@@ -147,9 +147,17 @@ def _is_count(table: pd.DataFrame, column: Any) -> bool:
         (numbers == numbers.round()).all())
 
 
+def _unbroken(value: Any) -> Any:
+    """A short text with no-break spaces and hyphens, so a narrow table wraps only long texts."""
+    if isinstance(value, str) and 1 < len(value) <= 16:  # "-" (missing) stays as it is
+        return value.replace(" ", "\u00a0").replace("-", "\u2011")
+    return value
+
+
 def html_table(table: pd.DataFrame, *, index: bool = False) -> str:
     """A DataFrame as an HTML table for reading (what the widget panels show): padded cells, a
-    ruled header, numbers right-aligned, counts with thousands separators, missing values ``-``.
+    ruled header, numbers right-aligned, counts with thousands separators, missing values ``-``;
+    on a page narrower than the table, only texts longer than 16 characters wrap.
 
     Example:
         >>> html = html_table(pd.DataFrame({"method": ["hash"], "num_rows": [100000]}))
@@ -162,6 +170,8 @@ def html_table(table: pd.DataFrame, *, index: bool = False) -> str:
             shown[c] = ["-" if pd.isna(v) else f"{int(v):,}" for v in table[c]]
         elif table[c].isna().any():  # pd.NA of nullable columns would print as <NA>
             shown[c] = table[c].astype(object).where(table[c].notna(), "-")
+        if shown[c].dtype == object:  # short texts ("25.2 MB", "bh-skip") never break
+            shown[c] = [_unbroken(v) for v in shown[c]]
     html = shown.to_html(index=index, border=0, na_rep="-", classes="bhlib-table")
     return _TABLE_STYLE + html.replace('class="dataframe bhlib-table"', 'class="bhlib-table"')
 
