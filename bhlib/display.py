@@ -12,9 +12,10 @@ import io
 import math
 from typing import TYPE_CHECKING, Any
 
+import matplotlib
 import pandas as pd
 
-if TYPE_CHECKING:  # matplotlib is imported by whoever draws the figure
+if TYPE_CHECKING:  # for annotations only
     from matplotlib.figure import Figure
 
 __all__ = ["format_bytes", "format_hparams", "format_mean_std", "format_columns", "html_table",
@@ -215,8 +216,6 @@ def figure_svg(fig: Figure) -> bytes:
         >>> figure_svg(Figure(figsize=(1, 1)))[:5]
         b'<?xml'
     """
-    import matplotlib  # loaded with the figure already
-
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         fig.savefig(buf, format="svg")

@@ -15,6 +15,8 @@ figure read from their records. ``python -m bhlib.experiment --help`` lists the 
   (:func:`summarize`, ``results/summary.csv``);
 * :mod:`~bhlib.experiment.tables`, :mod:`~bhlib.experiment.figures` — read from the summary and
   the records;
+* :mod:`~bhlib.experiment.claims` — the paper's claims judged from a summary
+  (:func:`claims_table`, rendered by :func:`claims_markdown`);
 * :mod:`~bhlib.experiment.cli` — the command line.
 
 **The rule of the floors.** A table or figure computed from run records lives here; one computed
@@ -22,6 +24,7 @@ in closed form for a notebook lives in :mod:`bhlib.teaching` (by topic); how a n
 looks lives in :mod:`bhlib.display`. This floor imports the core (``bhlib.*``) and never
 :mod:`bhlib.teaching`; the core never imports this floor (``tests/test_layers.py`` checks both).
 """
+from .claims import claims_markdown, claims_table
 from .cli import build_config, main
 from .config import DatasetSpec, ExperimentConfig, default_datasets, plan_runs, quick_config
 from .figures import auc_vs_params_figure, convergence_figure, save_figures, unseen_figure
@@ -46,5 +49,6 @@ __all__ = [
     "repair_torn_tail", "unique_records", "SweepLockedError", "sweep_lock", "lock_holder",
     "load_dataset", "unseen_test_rows", "run_experiment", "sweep_records", "summarize",
     "retention_table", "measure_table", "curve_table", "unseen_table", "auc_vs_params_figure",
-    "convergence_figure", "unseen_figure", "save_figures", "build_config", "main",
+    "convergence_figure", "unseen_figure", "save_figures", "claims_table", "claims_markdown",
+    "build_config", "main",
 ]

@@ -1,0 +1,224 @@
+"""The paper's claims judged from a summary: each verdict forced by a made-up summary, the rules'
+edges, bad inputs, and the README's table against ``results/summary.csv`` when it exists."""
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bhlib.display import format_mean_std
+from bhlib.experiment import (
+    ExperimentConfig,
+    claims_markdown,
+    claims_table,
+    plan_runs,
+    summarize,
+)
+from bhlib.experiment.claims import CLAIMS, COLUMNS, VERDICTS
+
+ROOT = Path(__file__).resolve().parents[1]
+SUMMARY = ROOT / "results" / "summary.csv"
+README = ROOT / "README.md"
+BEGIN, END = "<!-- claims_table: begin -->", "<!-- claims_table: end -->"
+
+
+def row(method, ratio, auc, *, std=0.001, n=3, achieved=None, logloss=None, ds="d"):
+    """One summary row; ``n=0`` is a skipped combination (no numbers, a note)."""
+    if n == 0:
+        return {"dataset": ds, "method": method, "target_ratio": float(ratio), "num_seeds": 0,
+                "achieved_ratio": math.nan, "auc_mean": math.nan, "auc_std": math.nan,
+                "logloss_mean": math.nan, "logloss_std": math.nan, "note": f"{method}: too small"}
+    return {"dataset": ds, "method": method, "target_ratio": float(ratio), "num_seeds": n,
+            "achieved_ratio": float(achieved or ratio), "auc_mean": auc,
+            "auc_std": std if n > 1 else math.nan,
+            "logloss_mean": 1.2 - auc if logloss is None else logloss,
+            "logloss_std": std if n > 1 else math.nan, "best_epoch": 3.0, "note": ""}
+
+
+def summary_of(*rows, full=0.80, full_std=0.001):
+    out = pd.DataFrame([row("full", 1, full, std=full_std), *rows])
+    out["retained_auc"] = out["auc_mean"] / full
+    out["retained_lift"] = (out["auc_mean"] - 0.5) / (full - 0.5)
+    return out
+
+
+def verdict(table, claim, ratio=None, ds="d"):
+    t = table[(table["claim"] == CLAIMS[claim]) & (table["dataset"] == ds)]
+    t = t[t["target_ratio"].isna()] if ratio is None else t[t["target_ratio"] == ratio]
+    assert len(t) == 1, t
+    return t.iloc[0]["verdict"], t.iloc[0]["evidence"]
+
+
+def test_held_when_bh_wins_beyond_the_noise():
+    t = claims_table(summary_of(row("hash", 10, 0.770), row("multi_hash", 10, 0.775),
+                                row("qr", 10, 0.780), row("bh-succession", 10, 0.790, achieved=12),
+                                row("bh-skip", 10, 0.785, achieved=15)))
+    assert list(t.columns) == COLUMNS
+    v, ev = verdict(t, "best", 10.0)
+    assert v == "held"
+    # the evidence quotes the summary: BH's best variant, the rival least favourable to it, sizes
+    assert format_mean_std(0.790, 0.001) in ev and "bh-succession" in ev and "(12.0x)" in ev
+    assert "qr " + format_mean_std(0.780, 0.001) in ev and "+0.0100" in ev
+    assert "least favourable to BH of 3 rivals" in ev
+    assert verdict(t, "merging", 10.0)[0] == "held"
+    assert verdict(t, "loss", 10.0)[0] == "held"  # logloss 1.2 - AUC: BH lowest
+    assert verdict(t, "strategies", 10.0)[0] == "not held"  # 0.790 vs 0.785: 6 SE apart
+
+
+def test_not_held_when_a_rival_wins_beyond_the_noise():
+    t = claims_table(summary_of(row("hash", 10, 0.760), row("multi_hash", 10, 0.765),
+                                row("qr", 10, 0.790), row("bh-succession", 10, 0.770)))
+    v, ev = verdict(t, "best", 10.0)
+    assert v == "not held" and "qr" in ev and "-0.0200" in ev
+    assert verdict(t, "merging", 10.0)[0] == "held"  # Q-R is not a merging scheme
+    assert verdict(t, "loss", 10.0)[0] == "not held"
+
+
+def test_a_gap_within_noise_is_a_tie():
+    # gap 0.001, SE = sqrt(2 * 0.002^2 / 3) = 0.0016: 0.6 SE
+    t = claims_table(summary_of(row("qr", 10, 0.781, std=0.002),
+                                row("bh-succession", 10, 0.780, std=0.002),
+                                row("bh-skip", 10, 0.7795, std=0.002, achieved=13)))
+    v, ev = verdict(t, "best", 10.0)
+    assert v == "tie (within noise)" and "(-0.6 SE)" in ev
+    assert verdict(t, "strategies", 10.0)[0] == "held"  # within noise: the claim is ≈
+    # num_se sets the band: with 0 SE every nonzero gap counts
+    assert verdict(claims_table(summary_of(row("qr", 10, 0.781, std=0.002),
+                                           row("bh-succession", 10, 0.780, std=0.002)),
+                                num_se=0), "best", 10.0)[0] == "not held"
+
+
+def test_not_tested_without_seeds_runs_or_sizes():
+    one_seed = claims_table(summary_of(row("hash", 10, 0.77, n=1), row("bh-succession", 10, 0.8)))
+    v, ev = verdict(one_seed, "best", 10.0)
+    assert v == "not tested" and "fewer than 2 seeds for hash (1)" in ev
+    no_rival = claims_table(summary_of(row("qr", 1000, 0, n=0), row("bh-skip", 1000, 0.79)))
+    v, ev = verdict(no_rival, "best", 1000.0)
+    assert v == "not tested" and "not reached: qr" in ev
+    assert verdict(no_rival, "merging", 1000.0) == (
+        "not tested", "no finished run of a rival (hash, multi_hash) here")
+    assert verdict(no_rival, "strategies", 1000.0) == (
+        "not tested", "no finished run of bh-succession")
+    apart = claims_table(summary_of(row("bh-succession", 10, 0.79, achieved=15),
+                                    row("bh-skip", 10, 0.78, achieved=390)))
+    v, ev = verdict(apart, "strategies", 10.0)
+    assert v == "not tested" and "more than 2x apart" in ev and "(390.0x)" in ev
+
+
+def test_retained_at_1000x_held_not_held_tie_and_not_tested():
+    def judged(auc, std=0.0005):
+        return verdict(claims_table(summary_of(row("hash", 1000, 0.7),
+                                               row("bh-succession", 1000, auc, std=std,
+                                                   achieved=1752))), "retained", 1000.0)
+    v, ev = judged(0.796)
+    assert v == "held" and "bh-succession at 1,752.0x keeps 99.5% of full's AUC" in ev
+    assert judged(0.780)[0] == "not held"
+    assert judged(0.7925, std=0.003)[0] == "tie (within noise)"  # 0.99 * 0.80 = 0.792
+    small = claims_table(summary_of(row("bh-succession", 30, 0.79)))
+    assert verdict(small, "retained") == (
+        "not tested", "no target ratio >= 1000x here (the largest is 30x)")
+    no_full = summary_of(row("bh-skip", 1000, 0.79)).iloc[1:]
+    assert verdict(claims_table(no_full), "retained", 1000.0) == (
+        "not tested", "no finished run of the baseline 'full'")
+
+
+def test_rows_follow_the_claims_then_datasets_then_ratios():
+    s = pd.concat([summary_of(row("hash", 30, 0.7), row("bh-skip", 30, 0.7),
+                              row("hash", 10, 0.7), row("bh-skip", 10, 0.7)),
+                   summary_of(row("hash", 10, 0.7, ds="e"), row("bh-skip", 10, 0.7, ds="e"))
+                   .assign(dataset="e")])
+    t = claims_table(s)
+    assert list(dict.fromkeys(t["claim"])) == list(CLAIMS.values())
+    best = t[t["claim"] == CLAIMS["best"]]
+    assert best[["dataset", "target_ratio"]].values.tolist() == [["d", 10.0], ["d", 30.0],
+                                                                  ["e", 10.0]]
+    assert set(t["verdict"]) <= set(VERDICTS)
+
+
+def test_reads_summarize_output_and_its_csv(tmp_path):
+    recs = [{"dataset": "d", "method": m, "target_ratio": r, "seed": s, "status": "ok",
+             "test_auc": a + 0.001 * s, "test_logloss": 1.2 - a, "achieved_ratio": r * 1.1}
+            for m, r, a in (("full", 1.0, 0.8), ("hash", 10.0, 0.77), ("bh-succession", 10.0, 0.79),
+                            ("bh-skip", 10.0, 0.785))
+            for s in (0, 1, 2)]
+    recs.append({"dataset": "d", "method": "qr", "target_ratio": 10.0, "seed": 0,
+                 "status": "skipped", "reason": "qr: too small"})
+    summary = summarize(recs)
+    t = claims_table(summary)
+    assert verdict(t, "best", 10.0)[0] == "held"
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    again = claims_table(pd.read_csv(tmp_path / "summary.csv"))
+    pd.testing.assert_frame_equal(t, again)
+    assert claims_markdown(t) == claims_markdown(again)
+    assert claims_table(summarize([])).columns.tolist() == COLUMNS  # nothing to judge
+
+
+def test_markdown_writes_each_claim_once_and_escapes_pipes():
+    t = claims_table(summary_of(row("hash", 10, 0.77), row("bh-succession", 10, 0.79),
+                                row("hash", 30, 0.75), row("bh-succession", 30, 0.76)))
+    t.loc[0, "evidence"] = "a | b"
+    text = claims_markdown(t)
+    lines = text.splitlines()
+    assert lines[0] == "| claim | dataset | target ratio | verdict | evidence |"
+    assert len(lines) == 2 + len(t) and "a \\| b" in text
+    assert sum(CLAIMS["best"] in line for line in lines) == 1
+    assert "| d | 30x | **held** |" in text
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: claims_table([{"dataset": "d"}]), TypeError, "summary must be a pandas DataFrame"),
+    (lambda: claims_table(pd.DataFrame({"dataset": ["d"], "method": ["full"]})), ValueError,
+     "summary lacks the columns"),
+    (lambda: claims_table(summary_of(row("hash", 10, 0.7), row("hash", 10, 0.7))), ValueError,
+     "one row per dataset x method x target ratio"),
+    (lambda: claims_table(summary_of(), baseline="fulll"), ValueError, "baseline must be one of"),
+    (lambda: claims_table(summary_of(), num_se=-1), ValueError, "num_se must be"),
+    (lambda: claims_table(summary_of(), num_se="2"), TypeError, "num_se must be a number"),
+    (lambda: claims_markdown("table"), TypeError, "table must be a pandas DataFrame"),
+    (lambda: claims_markdown(pd.DataFrame({"claim": []})), ValueError, "table lacks the columns"),
+])
+def test_bad_inputs_name_the_argument(call, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        call()
+
+
+def _default_sweep(summary):
+    """Whether ``summary`` covers exactly the runs of the default sweep (a full ``make run``)."""
+    runs = plan_runs(ExperimentConfig())
+    planned = {(r["dataset"], r["method"], r["target_ratio"]) for r in runs}
+    return planned == set(zip(summary["dataset"], summary["method"], summary["target_ratio"],
+                              strict=True))
+
+
+@pytest.mark.skipif(not SUMMARY.exists(), reason="no results/summary.csv (run `make run`)")
+def test_claims_on_the_make_run_summary():
+    summary = pd.read_csv(SUMMARY)
+    t = claims_table(summary)
+    assert set(t["verdict"]) <= set(VERDICTS) and set(t["claim"]) == set(CLAIMS.values())
+    assert t["evidence"].str.len().gt(0).all()
+    if _default_sweep(summary):
+        # the synthetic set is the only one with 1000x; Q-R cannot reach it (sqrt(V)/2 = 500x)
+        assert t[t["claim"] == CLAIMS["retained"]]["target_ratio"].dropna().tolist() == [1000.0]
+        assert "not reached: qr" in verdict(t, "best", 1000.0, ds="synthetic")[1]
+
+
+def test_readme_holds_a_claims_table():
+    text = README.read_text()
+    assert text.count(BEGIN) == 1 and text.count(END) == 1
+    table = text.split(BEGIN)[1].split(END)[0].strip().splitlines()
+    assert table[0] == "| claim | dataset | target ratio | verdict | evidence |"
+    for line in table[2:]:
+        assert re.search(r"\| \*\*(held|not held|tie \(within noise\)|not tested)\*\* \|", line)
+
+
+@pytest.mark.skipif(not SUMMARY.exists(), reason="no results/summary.csv (run `make run`)")
+def test_readme_claims_table_is_claims_table_of_the_make_run_summary():
+    summary = pd.read_csv(SUMMARY)
+    if not _default_sweep(summary):
+        pytest.skip("results/summary.csv is not from the default sweep of `make run`")
+    text = README.read_text()
+    shown = text.split(BEGIN)[1].split(END)[0].strip()
+    assert shown == claims_markdown(claims_table(summary)), (
+        "README's claims table differs from results/summary.csv: paste the output of "
+        "claims_markdown(claims_table(pd.read_csv('results/summary.csv'))) between its markers")
