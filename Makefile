@@ -61,10 +61,11 @@ sizes: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-# the notebooks as dashboards (Voila: outputs and widgets, code hidden) on http://127.0.0.1:8866
+# the notebooks as dashboards (Voila: outputs and widgets, code hidden) on http://127.0.0.1:8866;
+# a closed page's kernel is not always shut down by Voila 0.5, so kernels idle for 15 min are culled
 dashboard: $(STAMP)
 	$(VENV)/bin/voila notebooks --no-browser --Voila.ip=127.0.0.1 --port=8866 \
-	  $$( [ "$$(id -u)" = 0 ] && echo --ServerApp.allow_root=True )
+	  --MappingKernelManager.cull_idle_timeout=900 --MappingKernelManager.cull_interval=60
 
 clean:
 	rm -rf $(VENV) results

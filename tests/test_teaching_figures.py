@@ -76,6 +76,9 @@ def test_memory_figure_bars_and_colours():
     for p, ok in zip(ax.patches, t["fits"], strict=True):
         assert mcolors.same_color(p.get_facecolor(), "tab:green" if ok else "tab:gray")
     assert ax.lines[0].get_xdata()[0] == 5e7
+    assert "optimizer state" in ax.get_xlabel()
+    inference = teaching.memory_figure(t, 5e7, training=False).axes[0]
+    assert inference.get_xlabel() == "bytes for inference (parameters)"
 
 
 def test_figure_png_and_no_pyplot_state():

@@ -58,8 +58,17 @@ def test_every_builder_returns_a_panel_with_controls():
                   lambda: widgets.curves_widget(recs, "d")):
         p = build()
         assert isinstance(p, Panel) and isinstance(p, ipywidgets.VBox)
-        assert p.controls and all(c in p.children for c in p.controls.values())
+        assert p.controls and all(c in descendants(p) for c in p.controls.values())
         assert p.html.value and p.image.value[:4] == SVG
+        assert p.html in descendants(p) and p.image in descendants(p)
+
+
+def descendants(widget):
+    """Every widget inside ``widget`` (boxes opened), in order."""
+    out = []
+    for child in getattr(widget, "children", ()):
+        out += [child, *descendants(child)]
+    return out
 
 
 # ---------------------------------------------------------------- codes_widget
@@ -247,6 +256,21 @@ def test_panel_keeps_each_view_once_drawn():
         p.precompute([{"m": 1}])
     with pytest.raises(ValueError, match="cache"):
         Panel({"n": ipywidgets.IntSlider(1)}, render, cache=-1)
+
+
+def test_panel_controls_in_columns_and_a_still_picture_for_static_viewers():
+    controls = {k: ipywidgets.IntSlider(1, description=k) for k in "abc"}
+    p = Panel(controls, lambda v: (f"<b>{v['a']}</b>", None), title="<b>T</b>", columns=2)
+    grid = p.children[1]
+    assert [[w.description for w in col.children] for col in grid.children] == [["a", "c"], ["b"]]
+    bundle = p._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the live widget first
+    assert bundle["text/html"].startswith("<b>T</b><b>1</b>")  # untrusted / static: the view
+    assert bundle["text/plain"] == "Panel 'T': run the notebook to use its controls"
+    figure = widgets.blocks_widget(214)._repr_mimebundle_()["text/html"]
+    assert '<img src="data:image/svg+xml;base64,' in figure
+    with pytest.raises(ValueError, match="columns"):
+        Panel(controls, lambda v: ("", None), columns=0)
 
 
 def test_panel_without_cache_draws_every_time():

@@ -79,8 +79,10 @@ def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str =
     if d.empty:
         raise ValueError(f"dataset {dataset!r} has no finished runs in the summary; "
                          f"datasets are {sorted(summary['dataset'].unique())}")
-    fig = Figure(figsize=(6.4, 4.2))  # fixed margins: no layout pass at every draw
-    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.93)
+    # fixed margins in inches (no layout pass at every draw); the legend goes under the axes,
+    # where it covers no point
+    fig = Figure(figsize=(6.4, 5.0))
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=1.45 / 5.0, top=1 - 0.3 / 5.0)
     ax = fig.add_subplot()
     for method, g in d.groupby("method", sort=False):
         g = g.sort_values("embedding_params")
@@ -100,7 +102,7 @@ def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str =
     ax.set_ylabel(_MEASURES[measure])
     ax.set_title(f"{dataset}: accuracy vs embedding size")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, frameon=False)
     return fig
 
 
@@ -132,8 +134,9 @@ def convergence_figure(records: Sequence[dict], dataset: str, *, ratio: float | 
     chosen = finished_runs(ok, dataset, ratio=ratio, baseline=baseline)
     # fixed margins: a layout engine would lay the figure out again at every draw (a widget's
     # every change)
-    fig = Figure(figsize=(10, 4))
-    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.13, top=0.88, wspace=0.22)
+    fig = Figure(figsize=(10, 4.6))  # the legend under both axes, covering no curve
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=1.15 / 4.6, top=1 - 0.45 / 4.6,
+                        wspace=0.22)
     axes = fig.subplots(1, 2)
     by_method: dict[str, list] = {}
     for r in chosen:
@@ -154,7 +157,9 @@ def convergence_figure(records: Sequence[dict], dataset: str, *, ratio: float | 
     for ax in axes:
         ax.set_xlabel("epoch")
         ax.grid(True, alpha=0.3)
-    axes[0].legend(fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=min(len(labels), 7),
+               frameon=False, bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(f"{dataset}: convergence at target {ratio:g}x (mean ± std over seeds)")
     return fig
 

@@ -98,6 +98,7 @@ def curve_table(records: Sequence[dict], dataset: str, *, ratio: float | None = 
     df = pd.DataFrame(rows)
     g = df.groupby(["method", "target_ratio"], sort=False)
     out = g.mean(numeric_only=True).round(4)
+    out["best_epoch"] = out["best_epoch"].round(1)  # evaluations fall at fractions of an epoch
     out.insert(0, "num_seeds", g.size())
     return out.reset_index()[["method", "target_ratio", "num_seeds", "first_valid_auc",
                               "best_valid_auc", "best_epoch", "last_train_loss"]]

@@ -181,12 +181,14 @@ def collision_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure
     return fig
 
 
-def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None) -> Figure:
-    """Training memory of each method (log scale), green if it fits the budget, grey if not.
+def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None, *,
+                  training: bool = True) -> Figure:
+    """Memory of each method (log scale), green if it fits the budget, grey if not.
 
     Args:
         table: :func:`bhlib.teaching.budget_table` output.
         budget_bytes: drawn as a vertical line.
+        training: whether the table's bytes include optimizer state (the axis label says so).
 
     Example:
         >>> from bhlib.teaching import budget_table
@@ -194,9 +196,11 @@ def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None) -> Fig
         >>> fig.axes[0].get_xscale()
         'log'
     """
-    height = 0.4 * len(table) + 1.4
+    height = 0.3 * len(table) + 1.2
     fig = Figure(figsize=(6.5, height))
-    fig.subplots_adjust(left=1.25 / 6.5, right=0.97, bottom=0.6 / height, top=1 - 0.35 / height)
+    # fixed margins in inches; room on the right for the last tick label
+    fig.subplots_adjust(left=1.25 / 6.5, right=1 - 0.4 / 6.5, bottom=0.6 / height,
+                        top=1 - 0.35 / height)
     ax = fig.add_subplot()
     colors = ["tab:green" if ok else "tab:gray" for ok in table["fits"]]
     y = np.arange(len(table))
@@ -215,7 +219,8 @@ def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None) -> Fig
         ax.axvline(budget_bytes, color="tab:red", linestyle="--",
                    label=f"budget {format_bytes(budget_bytes)}")
         ax.legend(fontsize=8, loc="lower right")
-    ax.set_xlabel("bytes for training (parameters + optimizer state)")
+    ax.set_xlabel("bytes for training (parameters + optimizer state)" if training
+                  else "bytes for inference (parameters)")
     ax.set_title("Green: fits the budget; grey: smallest configuration, still too big",
                  fontsize=10)
     return fig

@@ -13,6 +13,7 @@ whose settings are few, so that no move waits for matplotlib).
 """
 from __future__ import annotations
 
+import base64
 import html as _html
 import re
 from collections import OrderedDict
@@ -58,7 +59,8 @@ class Panel(widgets.VBox):
 
     def __init__(self, controls: dict[str, widgets.ValueWidget],
                  render: Callable[[dict[str, Any]], tuple[str, Any]], *, title: str = "",
-                 adjust: Callable[[str, Any], None] | None = None, cache: int = 256) -> None:
+                 adjust: Callable[[str, Any], None] | None = None, cache: int = 256,
+                 columns: int = 1) -> None:
         self.controls = controls
         self.render = render
         self.adjust = adjust
@@ -72,7 +74,15 @@ class Panel(widgets.VBox):
         self._held = False
         view = widgets.Box([self.html, self.image], layout=widgets.Layout(
             display="flex", flex_flow="row wrap", align_items="flex-start", grid_gap="8px 24px"))
-        super().__init__([widgets.HTML(title), *controls.values(), view])
+        columns = check_int(columns, "columns", low=1)
+        if columns == 1:
+            rows = list(controls.values())
+        else:  # column j holds controls j, j + columns, ...
+            items = list(controls.values())
+            rows = [widgets.HBox([widgets.VBox(items[j::columns]) for j in range(columns)],
+                                 layout=widgets.Layout(grid_gap="0 16px", flex_flow="row wrap"))]
+        self.title = title
+        super().__init__([widgets.HTML(title), *rows, view])
         for name, c in controls.items():
             c.observe(lambda change, name=name: self._changed(name, change["new"]), names="value")
         self.refresh()
@@ -95,6 +105,22 @@ class Panel(widgets.VBox):
         finally:
             self._held = held
         self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget, plus its current view as HTML for front ends that cannot draw widgets."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        static = self.title + self.html.value
+        if self.image.value:
+            data = base64.b64encode(self.image.value).decode("ascii")
+            static += (f'<img src="data:image/svg+xml;base64,{data}" '
+                       f'style="width:{self.image.layout.width};max-width:100%" alt="figure">')
+        note = ("<p><i>A still picture of this panel: run the notebook (in JupyterLab, trust it "
+                "first) to move its controls.</i></p>")
+        return {**bundle, "text/html": static + note,
+                "text/plain": f"Panel {_html.unescape(re.sub('<[^>]+>', '', self.title))!r}: "
+                              "run the notebook to use its controls"}
 
     def view(self, values: dict[str, Any]) -> tuple[str, bytes]:
         """The HTML and the SVG (``b""`` for none) that ``values`` show, drawn once and kept.
@@ -126,7 +152,8 @@ class Panel(widgets.VBox):
     def precompute(self, settings: Iterable[dict[str, Any]], *, desc: str = "drawing views",
                    progress: bool = True) -> int:
         """Draw the views of ``settings`` (each a dict of some controls' values, the others as
-        they are now) ahead of time, with a progress bar; returns how many were drawn.
+        they are now) ahead of time, with a progress bar if it takes over 2 s; returns how many
+        were drawn.
 
         Example:
             >>> p = Panel({"n": widgets.IntSlider(3)}, lambda v: (str(v["n"]), None))
@@ -140,7 +167,7 @@ class Panel(widgets.VBox):
                 raise ValueError(f"settings name controls {sorted(unknown)} that the panel "
                                  f"does not have; it has {list(self.controls)}")
         now = self.values()
-        for s in tqdm(settings, desc=desc, leave=False, disable=not progress):
+        for s in tqdm(settings, desc=desc, leave=False, disable=not progress, delay=2.0):
             self.view({**now, **s})
         return len(settings)
 

@@ -146,7 +146,7 @@ def uniqueness_widget(vocabularies: dict[str, int] | None = None, *, embedding_d
 
     stops = [(v, r) for v in vocabularies.values() for r in RATIOS]
     tables = {(v, r): collision_table(v, embedding_dim, r, methods)
-              for v, r in tqdm(stops, desc="collision counts", leave=False)}
+              for v, r in tqdm(stops, desc="collision counts", leave=False, delay=2.0)}
 
     def render(v):
         t = tables[v["vocabulary"], v["ratio"]]
@@ -200,7 +200,8 @@ def budget_widget(num_embeddings: int = 10**9, *, embedding_dim: int = 64,
                 f"{format_bytes(full)} {use}; budget "
                 f"{format_bytes(v['budget'])}</p>")
         shown = t[["method", "fits", "config", "num_rows", "memory", "achieved_ratio"]]
-        return head + html_table(shown), memory_figure(t, v["budget"])
+        return head + html_table(shown), memory_figure(t, v["budget"],
+                                                       training=optimizer is not None)
 
     def adjust(name, new):
         device = controls["device"].value
@@ -210,7 +211,7 @@ def budget_widget(num_embeddings: int = 10**9, *, embedding_dim: int = 64,
             controls["device"].value = "custom"  # a budget of one's own
 
     return Panel(controls, render, title="<b>Memory budgets, from a server to a phone</b>",
-                 adjust=adjust)
+                 adjust=adjust, columns=2)
 
 
 def results_widget(summary: pd.DataFrame, *, baseline: str = "full") -> Panel:
