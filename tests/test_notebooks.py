@@ -2,6 +2,7 @@
 facts, a widget, a Summary and Exercises (reads the .ipynb files; nbval re-runs them)."""
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,9 @@ def test_notebook_contract(name):
     assert 'os.environ.get("BHLIB_QUICK"' in source(code[0])
     # motivation citing the paper, a Summary and Exercises
     assert "2109.02471" in source(cells[0])
+    # the header states the measured time in both modes
+    assert re.search(r"\*\*Time\*\*, measured .* s in full mode .* s in quick mode",
+                     " ".join(source(cells[0]).split())), "state the measured times"
     assert "## Summary" in md and "## Exercises" in md
     # at least one "try it" widget from bhlib.widgets
     assert any("widgets." in source(c) and "_widget(" in source(c) for c in code)
