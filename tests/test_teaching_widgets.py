@@ -273,6 +273,19 @@ def test_panel_controls_in_columns_and_a_still_picture_for_static_viewers():
         Panel(controls, lambda v: ("", None), columns=0)
 
 
+def test_panel_draws_without_garbage_collection_and_restores_it():
+    import gc
+    seen = []
+    p = Panel({"n": ipywidgets.IntSlider(1)}, lambda v: (seen.append(gc.isenabled()) or "", None))
+    assert seen == [False] and gc.isenabled()  # off while drawing, back on after
+    gc.disable()
+    try:
+        p.controls["n"].value = 2
+        assert seen == [False, False] and not gc.isenabled()  # left off if it was off
+    finally:
+        gc.enable()
+
+
 def test_panel_without_cache_draws_every_time():
     drawn = []
     p = Panel({"n": ipywidgets.IntSlider(1)},

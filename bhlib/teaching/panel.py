@@ -14,6 +14,7 @@ whose settings are few, so that no move waits for matplotlib).
 from __future__ import annotations
 
 import base64
+import gc
 import html as _html
 import re
 from collections import OrderedDict
@@ -138,11 +139,20 @@ class Panel(widgets.VBox):
         if key is not None and key in self._views:
             self._views.move_to_end(key)
             return self._views[key]
+        # no garbage collection while drawing: matplotlib allocates many objects, and a full
+        # collection in the middle (a quarter of a second with a sweep's records in memory)
+        # would double the wait; it runs after the view is drawn instead
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            text, fig = self.render(values)
-        except (ValueError, TypeError) as err:
-            text, fig = f'<p style="color:#b00020">{_html.escape(str(err))}</p>', None
-        out = (text, figure_svg(fig) if fig is not None else b"")
+            try:
+                text, fig = self.render(values)
+            except (ValueError, TypeError) as err:
+                text, fig = f'<p style="color:#b00020">{_html.escape(str(err))}</p>', None
+            out = (text, figure_svg(fig) if fig is not None else b"")
+        finally:
+            if collecting:
+                gc.enable()
         if key is not None and self._cache_size:
             self._views[key] = out
             while len(self._views) > self._cache_size:
