@@ -128,8 +128,7 @@ def format_columns(table: pd.DataFrame) -> pd.DataFrame:
 _TABLE_STYLE = (
     "<style>.bhlib-table{border-collapse:collapse;font-family:monospace;font-size:12px}"
     ".bhlib-table th,.bhlib-table td{padding:3px 10px;text-align:right}"
-    ".bhlib-table th{white-space:nowrap}"  # cells may wrap at spaces: a narrow page, no cut-off
-    ".bhlib-table th{border-bottom:1px solid #888;font-weight:bold}"
+    ".bhlib-table th{white-space:nowrap;border-bottom:1px solid #888;font-weight:bold}"
     ".bhlib-table td:first-child,.bhlib-table th:first-child{text-align:left}"
     ".bhlib-table tbody tr:nth-child(even){background:rgba(128,128,128,0.08)}</style>")
 _COUNT_WORDS = ("num_", "_params", "ids_", "rows", "count", "_used")  # counts get 1,000 separators

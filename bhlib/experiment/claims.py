@@ -53,6 +53,11 @@ def _z(diff: float, se: float) -> float:
     return diff / se if se > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
 
 
+def _verdict(z: float, num_se: float) -> str:
+    """A gap of ``z`` standard errors in BH's favour: held, not held, or a tie within noise."""
+    return "not held" if z < -num_se else ("tie (within noise)" if z <= num_se else "held")
+
+
 def _few_seeds(rows: list[pd.Series], measure: str = "auc") -> str:
     """Why seed noise cannot be judged for these rows (fewer than 2 seeds, no std), or ``""``."""
     few = [f"{r['method']} ({int(r['num_seeds'])})" for r in rows if r["num_seeds"] < 2]
@@ -86,7 +91,7 @@ def _versus(claim: str, ds: str, ratio: float, runs: pd.DataFrame, rivals: list[
     zs = [(_z(*_gap(best, r, measure)) * sign, r) for _, r in rival.iterrows()]
     z, worst = min(zs, key=lambda t: t[0])  # least favourable to BH: the smallest win in SE
     diff = _gap(best, worst, measure)[0]
-    verdict = "not held" if z < -num_se else ("tie (within noise)" if z <= num_se else "held")
+    verdict = _verdict(z, num_se)
     z *= sign  # shown with the sign of the gap
 
     def show(r):
@@ -124,7 +129,7 @@ def _retained(ds: str, d: pd.DataFrame, baseline: str, num_se: float) -> list[di
             continue
         diff, se = _gap(best, ref, "auc", scale=0.99)
         z = _z(diff, se)
-        verdict = "not held" if z < -num_se else ("tie (within noise)" if z <= num_se else "held")
+        verdict = _verdict(z, num_se)
         kept = best["auc_mean"] / ref["auc_mean"]
         lift = (best["auc_mean"] - 0.5) / (ref["auc_mean"] - 0.5)
         rows.append(_row("retained", ds, ratio, verdict,

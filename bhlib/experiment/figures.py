@@ -132,9 +132,9 @@ def convergence_figure(records: Sequence[dict], dataset: str, *, ratio: float | 
         ratio = (max(counts.value_counts().items(), key=lambda kv: (kv[1], kv[0]))[0]
                  if len(counts) else 1.0)
     chosen = finished_runs(ok, dataset, ratio=ratio, baseline=baseline)
-    # fixed margins: a layout engine would lay the figure out again at every draw (a widget's
-    # every change)
-    fig = Figure(figsize=(10, 4.6))  # the legend under both axes, covering no curve
+    # fixed margins (a layout engine would lay the figure out again at every draw, a widget's
+    # every change); the legend under both axes, covering no curve
+    fig = Figure(figsize=(10, 4.6))
     fig.subplots_adjust(left=0.07, right=0.99, bottom=1.15 / 4.6, top=1 - 0.45 / 4.6,
                         wspace=0.22)
     axes = fig.subplots(1, 2)

@@ -101,12 +101,10 @@ def block_size_table(num_embeddings: int, embedding_dim: int = 16, *,
     t = pd.DataFrame(records)
     if not distinct:
         return t.drop(columns="size")
-    kept = t.sort_values(["num_rows", "num_blocks"]).drop_duplicates("num_rows")
-    others = {r: [s for s in g["size"] if s != kept.loc[kept["num_rows"] == r, "size"].iloc[0]]
-              for r, g in t.groupby("num_rows")}
-    kept = kept.sort_values("num_rows").reset_index(drop=True)
-    kept["same_rows_with"] = [f"{key} {_ranges(others[r])}" if others[r] else ""
-                              for r in kept["num_rows"]]
+    groups = t.sort_values(["num_rows", "num_blocks"]).groupby("num_rows", sort=True)
+    kept = groups.head(1).reset_index(drop=True)  # per row count, the fewest blocks
+    others = [g["size"].iloc[1:].tolist() for _, g in groups]  # the same order as ``kept``
+    kept["same_rows_with"] = [f"{key} {_ranges(o)}" if o else "" for o in others]
     return kept.drop(columns="size")
 
 
