@@ -1,5 +1,7 @@
 """Re-execute the teaching notebooks in place: ``python notebooks/execute.py [--full] [NAME ...]``.
 
+NAME is a file or a prefix: ``03`` (the lesson and its worked solutions), ``solutions/05``.
+
 The committed notebooks hold the outputs of a run in **quick mode** (``BHLIB_QUICK=1``), the mode
 in which ``make test`` checks them with nbval (``--nbval-lax``): the outputs nbval compares
 (cells marked ``# NBVAL_CHECK_OUTPUT``) are then exactly the stored ones. ``--full`` runs the
@@ -40,16 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("names", nargs="*", help="notebook files or name prefixes (e.g. 01 03)")
     ap.add_argument("--full", action="store_true", help="full mode (BHLIB_QUICK=0); do not commit")
     args = ap.parse_args(argv)
-    every = sorted(HERE.glob("[0-9][0-9]_*.ipynb"))
+    every = (sorted(HERE.glob("[0-9][0-9]_*.ipynb"))
+             + sorted((HERE / "solutions").glob("[0-9][0-9]_*.ipynb")))
     if args.names:
-        chosen = [p for p in every if any(p.name.startswith(n) or p.name == Path(n).name
+        chosen = [p for p in every if any(str(p.relative_to(HERE)).startswith(n)
+                                          or p.name.startswith(n) or p.name == Path(n).name
                                           for n in args.names)]
         if not chosen:
             ap.error(f"no notebook matches {args.names}; have {[p.name for p in every]}")
     else:
         chosen = every
     for path in chosen:
-        print(f"executing {path.name} ({'full' if args.full else 'quick'} mode)…", flush=True)
+        mode = "full" if args.full else "quick"
+        print(f"executing {path.relative_to(HERE)} ({mode} mode)…", flush=True)
         print(f"  done in {execute(path, quick=not args.full):.0f} s", flush=True)
     return 0
 

@@ -65,3 +65,23 @@ def test_execute_script_selects_notebooks():
     spec.loader.exec_module(mod)
     with pytest.raises(SystemExit):
         mod.main(["99"])  # no such notebook: a clear error, nothing executed
+
+
+SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_solution_notebook_contract(path):
+    """A worked-solution notebook: executed in order, quick-mode parameters, one section per
+    open exercise of its lesson, and the lesson it solves."""
+    nb = json.loads(path.read_text())
+    cells = nb["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    counts = [c["execution_count"] for c in code]
+    assert None not in counts and counts == sorted(counts), "re-run notebooks/execute.py"
+    assert "parameters" in code[0]["metadata"].get("tags", [])
+    assert 'os.environ.get("BHLIB_QUICK"' in source(code[0])
+    assert "2109.02471" in source(cells[0]) and f"(../{path.name})" in source(cells[0])
+    assert (NOTEBOOKS / path.name).exists()
+    assert any(source(c).startswith("## Exercise ") for c in cells)
+    assert not any(source(c).lstrip().startswith(("def ", "class ")) for c in code[:1])
