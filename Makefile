@@ -1,7 +1,10 @@
 # bhlib: two commands set everything up on a fresh machine.
 #   make run   create .venv, install, fetch data, run the main job
 #   make test  create .venv, install, run lint (ruff), then pytest (unit tests, doctests,
-#              notebooks under nbval, and the browser suite in Chromium when it is installed)
+#              notebooks under nbval, the nbgrader cycle, the book, and the browser suite in
+#              Chromium when it is installed)
+# For a class: make assignments (nbgrader student versions in release/), make book (the offline
+# site in build/book/), make lab / make dashboard (serve the notebooks).
 SHELL  := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
@@ -11,7 +14,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint lab dashboard bench notebooks sizes clean venv
+.PHONY: run test lint lab dashboard bench notebooks sizes clean venv assignments book
 
 # Create .venv and install; again when the dependency list changes. One make at a time does it
 # (flock): a second make started meanwhile waits, then finds everything installed.
@@ -25,7 +28,7 @@ venv:
 	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then echo "$(VENV) is up to date"; \
 	else \
 	  $(PIP) install $(TORCH) 2>&1 | sed "/is ignored: it is neither/d"; \
-	  $(PIP) install -e ".[notebooks,test]" 2>&1 | sed "/is ignored: it is neither/d"; \
+	  $(PIP) install -e ".[notebooks,test,classroom]" 2>&1 | sed "/is ignored: it is neither/d"; \
 	  $(PY) -c "import torch, bhlib; assert torch.__version__.startswith('2.13.0'), torch.__version__"; \
 	  touch $(STAMP); \
 	fi
@@ -41,12 +44,18 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# lint, then unit tests, doctests, every notebook under nbval (lax mode: cells marked
-# NBVAL_CHECK_OUTPUT must reproduce their committed outputs) and the browser suite (tests/browser:
-# JupyterLab and Voila in headless Chromium; skipped, with the reason printed, when /usr/bin/chromium
-# is missing); BHLIB_QUICK=1 shortens training
+# lint, then unit tests, doctests, every notebook and worked solution under nbval (lax mode: cells
+# marked NBVAL_CHECK_OUTPUT must reproduce their committed outputs), the nbgrader cycle and the
+# book build, on two workers (pytest-xdist; a file's tests stay on one worker, in order); then the
+# browser suite on its own, so that its latency checks share the machine with nothing else
+# (tests/browser: JupyterLab, Voila and the book in headless Chromium; skipped, with the reason
+# printed, when /usr/bin/chromium is missing). BHLIB_QUICK=1 shortens training.
+PYTEST := BHLIB_QUICK=1 $(PY) -m pytest -q -rs -p no:cacheprovider
+WORKERS ?= 2
 test: lint
-	BHLIB_QUICK=1 $(PY) -m pytest -q -rs -p no:cacheprovider tests bhlib --nbval-lax --nbval-current-env notebooks
+	$(PYTEST) -n $(WORKERS) --dist loadfile tests bhlib --ignore=tests/browser \
+	  --nbval-lax --nbval-current-env notebooks
+	$(PYTEST) tests/browser
 
 # re-execute the notebooks in place (quick mode, as CI checks them)
 notebooks: $(STAMP)
@@ -62,10 +71,23 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # the notebooks as dashboards (Voila: outputs and widgets, code hidden) on http://127.0.0.1:8866;
-# a closed page's kernel is not always shut down by Voila 0.5, so kernels idle for 15 min are culled
+# a closed page's kernel is not always shut down by Voila 0.5, so kernels idle for 15 min are culled;
+# the classroom extra's nbgrader and notebook front ends are JupyterLab's, not a dashboard's
 dashboard: $(STAMP)
 	$(VENV)/bin/voila notebooks --no-browser --Voila.ip=127.0.0.1 --port=8866 \
-	  --MappingKernelManager.cull_idle_timeout=900 --MappingKernelManager.cull_interval=60
+	  --MappingKernelManager.cull_idle_timeout=900 --MappingKernelManager.cull_interval=60 \
+	  --VoilaConfiguration.extension_denylist=@jupyter/nbgrader \
+	  --VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension
+
+# nbgrader: the student versions of the six lessons (solutions cleared, hidden tests removed) in
+# release/, from an nbgrader course laid out in build/course/ (see notebooks/README.md)
+assignments: $(STAMP)
+	$(PY) notebooks/assignments.py
+
+# the notebooks as a static HTML site that works offline (Jupyter Book 1.x, nothing executed; the
+# students' copy, `$(PY) book/build.py --instructor` for the teacher's): build/book/_build/html/
+book: $(STAMP)
+	$(PY) book/build.py
 
 clean:
 	rm -rf $(VENV) results

@@ -45,3 +45,13 @@ def test_torch_range_admits_the_pin_but_not_newer_builds():
     assert "torch==2.13.0" in makefile
     # the pin is installed before the project
     assert makefile.index("$(TORCH)") < makefile.index('install -e ".')
+
+
+def test_make_dashboard_denies_the_extensions_the_browser_suite_denies():
+    """`make dashboard` serves Voila as tests/browser does: without the classroom extra's
+    JupyterLab front ends, which a dashboard's page cannot host (they log errors there)."""
+    from tests.browser import servers
+
+    rule = (ROOT / "Makefile").read_text().split("\ndashboard:", 1)[1].split("\n\n")[0]
+    for extension in servers.VOILA_DENYLIST:
+        assert f"--VoilaConfiguration.extension_denylist={extension}" in rule, extension

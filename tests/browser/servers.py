@@ -207,11 +207,18 @@ def lab_server(root: Path, state: Path) -> Server:
                   env=jupyter_env(state / "lab"), log=state / "jupyterlab.log")
 
 
+# JupyterLab extensions a dashboard must not load (as `make dashboard` runs Voila): the classroom
+# extra's nbgrader and notebook 7 front ends need JupyterLab's own modules, which Voila's page
+# does not provide, and log errors there
+VOILA_DENYLIST = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
+
+
 def voila_server(root: Path, state: Path) -> Server:
     """Voila serving ``root/notebooks`` (a notebook at ``voila/render/NAME.ipynb``); its
     Jupyter directories and log under ``state``."""
     port = free_port()
     argv = [str(BIN / "voila"), str(root / "notebooks"), "--no-browser", f"--port={port}",
-            "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
+            "--Voila.ip=127.0.0.1", "--show_tracebacks=True",
+            *(f"--VoilaConfiguration.extension_denylist={x}" for x in VOILA_DENYLIST)]
     return Server("Voila", argv, port=port, ready_path="/", cwd=root / "notebooks",
                   env=jupyter_env(state / "voila"), log=state / "voila.log")
