@@ -48,6 +48,7 @@ class QuizView(widgets.VBox):
             rows += [widgets.HTML(f"<p><b>{i}.</b> {q.text}</p>"), picker, note]
         self.score = widgets.HTML(self._score_text())
         super().__init__([*rows, self.score])
+        self.add_class("bh-quiz")  # how a page (and the browser tests) tells it from a panel
 
     def _picked(self, k: int) -> None:
         index = self.pickers[k].index

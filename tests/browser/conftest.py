@@ -27,6 +27,7 @@ REPORT: dict = {
     "saved_state": {},  # notebook -> panels rendered from the saved state, untrusted / trusted
     "voila_panels": {},  # notebook -> each panel's size in a 1280x800 viewport
     "seconds_per_test": {},  # set-up (servers) + call + teardown
+    "quiz_clicks": [],  # one row per click on a quiz choice: wall time to its feedback
 }
 LATENCIES, TIMES = REPORT["moves"], REPORT["seconds_per_test"]
 
@@ -70,6 +71,10 @@ def pytest_terminal_summary(terminalreporter):
         page = sorted(r["page_ms"] for r in LATENCIES)
         tr.write_line(f"{len(page)} moves: median {page[len(page) // 2]:.0f} ms, max "
                       f"{page[-1]:.0f} ms (input event to the panel's view changed, in the page)")
+    if REPORT["quiz_clicks"]:
+        clicks = sorted(r["wall_ms"] for r in REPORT["quiz_clicks"])
+        tr.write_line(f"{len(clicks)} quiz clicks: feedback in {clicks[len(clicks) // 2]} ms at "
+                      f"the median, {clicks[-1]} ms at most (wall time)")
     for name, seen in REPORT["saved_state"].items():
         tr.write_line(f"saved state, {name[:2]}: untrusted {seen['untrusted']}, "
                       f"trusted {seen['trusted']}")

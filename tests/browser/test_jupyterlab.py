@@ -7,9 +7,12 @@ next. Runs on a temporary copy (see ``servers.make_workdir``); autosave is off, 
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pytest
+
+from bhlib.teaching import exercises
 
 from . import servers, ui
 
@@ -151,6 +154,8 @@ def test_saved_state_renders_without_running(notebook, shots_dir, report):
         nb.root.locator(".jp-OutputArea-output", has_text="A still picture of this panel").first \
             .screenshot(path=str(shots_dir / f"lab_{nb.name[:2]}_untrusted_panel.png"))
     assert untrusted["as_text"] == 0 and untrusted["still_pictures"] == nb.want, untrusted
+    quiz = nb.root.locator(".jp-OutputArea-output", has_text="Answer and explanations")
+    assert quiz.count() == 1, "the quiz shows its questions as HTML while untrusted"
 
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:trust'); }")
     page.locator(".jp-Dialog button.jp-mod-accept").click()  # "Trust", as a user would
@@ -205,3 +210,31 @@ def test_run_all_and_move_every_panel(notebook, lab, shots_dir, report):
     assert not failures, failures
     assert not nb.errors()  # a move must not raise in the kernel either
     assert not nb.console.errors[seen:], f"{nb.console.errors[seen:]}\n{nb.console.report()}"
+
+
+def test_quiz_answers_clicks(notebook, shots_dir, report):
+    """After the run: the notebook's quiz is a widget; a click on the right choice of the first
+    question says "Right!", a click on a wrong choice of the second says "Not quite." with that
+    choice's explanation, the score follows, each within the latency budget."""
+    nb, page = notebook, notebook.page
+    quiz = nb.root.locator(f".jp-OutputArea-output {ui.QUIZ}")
+    assert quiz.count() == 1, f"{nb.name}: {quiz.count()} quizzes rendered"
+    model = exercises.quiz(nb.name[:2])
+    quiz.scroll_into_view_if_needed()
+    picks = [(0, model.questions[0].right_index, "Right!"),
+             (1, (model.questions[1].right_index + 1) % len(model.questions[1].choices),
+              "Not quite.")]
+    for k, choice, verdict in picks:
+        start = time.perf_counter()
+        quiz.locator(".widget-radio-box").nth(k).locator("label").nth(choice).click()
+        feedback = quiz.locator(".widget-html", has_text=verdict).first
+        feedback.wait_for(timeout=ui.BUDGET_S * 1000)
+        report["quiz_clicks"].append({"notebook": nb.name, "question": k + 1,
+                                      "choice": choice + 1,
+                                      "wall_ms": round((time.perf_counter() - start) * 1000)})
+        why = model.questions[k].choices[choice].why
+        assert why.split("<")[0][:40] in feedback.inner_text(), feedback.inner_text()
+    score = f"2 of {len(model.questions)} answered, 1 right"
+    quiz.locator(".widget-html", has_text=score).wait_for(timeout=ui.BUDGET_S * 1000)
+    with ui.tall_viewport(page, nb.scroller):
+        quiz.screenshot(path=str(shots_dir / f"lab_{nb.name[:2]}_quiz.png"))

@@ -80,3 +80,4 @@ def test_voila_dashboard(browser, voila, shots_dir, report, name):
         for url in sockets:  # Voila's unload beacon cannot (see shutdown_voila_kernel)
             if "/api/kernels/" in url:
                 voila.shutdown_voila_kernel(url.split("/api/kernels/")[1].split("/")[0])
+

@@ -20,8 +20,10 @@ from .servers import REPO
 
 BUDGET_S = 2.0  # per move; the target is 0.5 s, a 4x margin for a browser and a kernel on 2 cores
 
-# A panel is an outermost .widget-vbox (a VBox inside one is part of it, not another panel).
-PANELS = ".widget-vbox:not(.widget-vbox .widget-vbox)"
+# A panel is an outermost .widget-vbox (a VBox inside one is part of it, not another panel);
+# a quiz (bhlib.teaching.quiz_view, class bh-quiz) is not a panel.
+PANELS = ".widget-vbox:not(.widget-vbox .widget-vbox):not(.bh-quiz)"
+QUIZ = ".widget-vbox.bh-quiz"
 CONTROLS = (".widget-slider, .widget-toggle-buttons, .widget-dropdown, .widget-select-multiple, "
             ".widget-text")
 # A panel's view: the figure's src (and whether it shows) and the table's HTML (the last
@@ -80,9 +82,10 @@ def tall_viewport(page, scroller: str, max_height: int = 16000):
 
 
 def expected_panels(name: str) -> int:
-    """How many code cells of the committed notebook call a ``widgets.*_widget(...)`` builder."""
+    """How many code cells of the committed notebook call a ``widgets.*_widget(...)`` panel
+    builder (the quiz, ``widgets.quiz_widget``, is not a panel)."""
     nb = json.loads((REPO / "notebooks" / name).read_text())
-    return sum(bool(re.search(r"widgets\.\w+_widget\(", "".join(c["source"])))
+    return sum(bool(re.search(r"widgets\.(?!quiz_)\w+_widget\(", "".join(c["source"])))
                for c in nb["cells"] if c["cell_type"] == "code")
 
 
