@@ -1,13 +1,16 @@
 """Multiple-choice quizzes: every choice carries an explanation of what is right or wrong in it.
 
 The pattern is the Hugging Face course's end-of-chapter quiz, for the notebooks on BH (Yan et al.,
-CIKM 2021, arXiv 2109.02471). A :class:`Question` has one right :class:`Choice`; a question whose
+CIKM 2021, arXiv 2109.02471). A :class:`Question` has one right :class:`Choice`, shown in an
+order fixed by a hash of the choices' texts (so the right one is not always first, and the order
+is the same for every student and every run); a question whose
 answer is a number states it as the right choice's ``value`` and gives ``verify``, a function that
 computes the number from the library, so a test can check that the quiz tells the truth. The widget
 view is :func:`bhlib.teaching.quiz_view.quiz_widget`.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +39,7 @@ class Question:
 
     Args:
         text: the question (HTML allowed: ``<code>`` for code).
-        choices: the choices, in the order shown.
+        choices: the choices (shown in an order fixed by their texts, not this one).
         verify: optional ``verify() -> value``, the right choice's ``value`` computed from the
             library (tests compare them).
 
@@ -44,8 +47,10 @@ class Question:
         >>> q = Question(text="Bits for 1000 dense ids?", choices=(
         ...     Choice(text="10", right=True, why="2**10 = 1024 >= 1000.", value=10),
         ...     Choice(text="1000", why="that counts ids, not bits.")))
-        >>> q.right_index, q.explain(1)
-        (0, 'Not quite. 1000: that counts ids, not bits.')
+        >>> [c.text for c in q.choices], q.right_index
+        (['1000', '10'], 1)
+        >>> q.explain(0)
+        'Not quite. 1000: that counts ids, not bits.'
     """
 
     text: str
@@ -57,6 +62,8 @@ class Question:
         if rights != 1 or len(self.choices) < 2:
             raise ValueError(f"a question needs two or more choices, exactly one right; got "
                              f"{len(self.choices)} choices, {rights} right: {self.text!r}")
+        shown = sorted(self.choices, key=lambda c: hashlib.sha256(c.text.encode()).digest())
+        object.__setattr__(self, "choices", tuple(shown))
 
     @property
     def right_index(self) -> int:
@@ -80,7 +87,7 @@ class Quiz:
     Example:
         >>> q = Question(text="1 + 1?", choices=(Choice(text="2", right=True, why="yes."),
         ...                                      Choice(text="3", why="one too many.")))
-        >>> Quiz(notebook="00", questions=(q,)).score([0])
+        >>> Quiz(notebook="00", questions=(q,)).score([q.right_index])
         1
     """
 
