@@ -74,7 +74,8 @@ EXERCISES = (
                       "              ['ids_sharing_a_row'].iloc[0] == V)",
         explanation="{answer}x. With V/r rows an id is alone in its row with probability about "
                     "exp(-r), so about V exp(-r) ids keep a private row: fewer than one from "
-                    "r = ln V = 13.8 on, and the last ones go a few ratios later, by chance.",
+                    "r = ln V on (13.8 for a million ids), and the last ones go a few ratios "
+                    "later, by chance.",
         mistakes=(
             Mistake(example=lambda e: e - 1, when=lambda a, e: _is_int(a) and 0 < a < e,
                     hint="at that ratio some id still has a row of its own: look at "
@@ -116,9 +117,9 @@ EXERCISES = (
                   "orderings, by how many orderings they have.",
         solution_code="groups = teaching.permutation_collisions(6, block_bits=2).groupby('group')\n"
                       "answer = groups.size().value_counts().to_dict()",
-        explanation="{answer}: of the C(6, 3) = 20 multisets of 3 values in 0..3, 4 have three "
-                    "different values (3! = 6 orderings), 12 have one value twice (3 orderings), "
-                    "and 4 repeat one value three times: those ids are alone.",
+        explanation="{answer}: a multiset of three different values in 0..3 has 3! = 6 "
+                    "orderings, one with a value twice has 3, and three equal values are one id "
+                    "alone (no group).",
         mistakes=(
             Mistake(example=lambda e: {1: 4, **e},
                     hint="a multiset with one ordering is one id alone: no collision, no "
@@ -161,7 +162,8 @@ QUIZ = Quiz(notebook="03", questions=(
                  Choice(text="its two tables need at least about 2 sqrt(V) rows", right=True,
                         value=500,
                         why="quotient and remainder tables have r and V / r rows; their sum is "
-                            "smallest at r = sqrt(V): 2000 rows, 500x."),
+                            "smallest at r = sqrt(V): 2 sqrt(V) rows, about sqrt(V) / 2 = 500x "
+                            "for a million ids."),
                  Choice(text="its product fusion overflows",
                         why="the fusion has nothing to do with the size."),
                  Choice(text="it needs V to be a power of two",

@@ -62,7 +62,7 @@ EXERCISES = (
                       "                          methods=['full'])\n"
                       "nbytes = int(t['bytes'].iloc[0])\n"
                       "answer = (nbytes / 10**9, -(-nbytes // gpu))  # a / b rounded up",
-        explanation="{answer}: a third of Adam's 768 GB, still more than three GPUs hold.",
+        explanation="{answer}: a third of what Adam needs, and still more than one GPU holds.",
         mistakes=(
             Mistake(example=lambda e: _full_sgd("adam"),
                     hint="that is with Adam, which keeps two more floats per parameter; plain "
@@ -139,8 +139,10 @@ QUIZ = Quiz(notebook="04", questions=(
                   "Adam?",
              verify=lambda: _fit_wearable(), choices=(
                  Choice(text="BH", right=True, value=("bh-succession",),
-                        why="it reaches V / 2n: 60 rows of 64 floats for 30 bits."),
-                 Choice(text="Q-R", why="about 2 sqrt(V) = 63,000 rows: 48 MB with Adam."),
+                        why="it reaches V / 2n: two rows per bit of the code, a few dozen rows "
+                            "for a billion ids."),
+                 Choice(text="Q-R", why="its smallest plan has about 2 sqrt(V) rows, tens of "
+                                        "thousands here: tens of MB with Adam."),
                  Choice(text="none of them",
                         why="hash-mod fits any budget by merging ids, and BH fits too."),
              )),

@@ -94,8 +94,8 @@ QUIZ = Quiz(notebook="05", questions=(
     Question(text="Why does MovieLens-100K not test BH at 1000x?",
              choices=(
                  Choice(text="its fields have too few ids for such tables", right=True,
-                        why="1682 items at 1000x leave about 2 rows; the paper's 1000x needs "
-                            "web-scale fields."),
+                        why="its largest field has 1,682 items: 1000x would leave a couple of "
+                            "rows; the paper's 1000x needs web-scale fields."),
                  Choice(text="BH cannot be trained on real data",
                         why="it trains on MovieLens at 10x in this notebook."),
                  Choice(text="MovieLens has no ids",
