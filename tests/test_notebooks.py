@@ -85,3 +85,20 @@ def test_solution_notebook_contract(path):
     assert (NOTEBOOKS / path.name).exists()
     assert any(source(c).startswith("## Exercise ") for c in cells)
     assert not any(source(c).lstrip().startswith(("def ", "class ")) for c in code[:1])
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + SOLUTIONS,
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_sections_are_slides(path):
+    """The title and every section (``#``/``##``) start a slide, subsections and exercises a
+    sub-slide: the notebooks present as slides (e.g. with jupyterlab-rise) as they are."""
+    cells = json.loads(path.read_text())["cells"]
+    for i, c in enumerate(cells):
+        if c["cell_type"] != "markdown":
+            continue
+        first = source(c).lstrip().split("\n", 1)[0]
+        kind = c["metadata"].get("slideshow", {}).get("slide_type")
+        if i == 0 or first.startswith(("# ", "## ")):
+            assert kind == "slide", (i, first)
+        elif first.startswith(("### ", "**Exercise")):
+            assert kind == "subslide", (i, first)
