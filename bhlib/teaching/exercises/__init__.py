@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..._checks import check_choice, check_int
 from . import n01, n02, n03, n04, n05, n06
 from .base import Exercise, Mistake, OpenExercise, Verdict
 from .quiz import Choice, Question, Quiz
@@ -35,9 +36,7 @@ def _notebook(notebook: Any) -> str:
         raise TypeError(f"notebook must be a str like '03' (or an int), got {notebook!r} "
                         f"({type(notebook).__name__})")
     key = f"{notebook:02d}" if isinstance(notebook, int) else notebook
-    known = sorted({q.notebook for q in ALL})
-    if key not in known:
-        raise ValueError(f"notebook must be one of {known}, got {notebook!r}")
+    check_choice(key, "notebook", sorted({q.notebook for q in ALL}))
     return key
 
 
@@ -62,9 +61,7 @@ def get(notebook: str | int, number: int) -> Exercise | OpenExercise:
     """
     key = _notebook(notebook)
     numbers = [q.number for q in for_notebook(key)]
-    if isinstance(number, bool) or not isinstance(number, int):
-        raise TypeError(f"number must be an int, got {number!r} ({type(number).__name__})")
-    if number not in numbers:
+    if check_int(number, "number") not in numbers:
         raise ValueError(f"notebook {key} has exercises {numbers}, got number={number}")
     return _BY_KEY[(key, number)]
 

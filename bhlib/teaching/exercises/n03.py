@@ -22,17 +22,18 @@ __all__ = ["EXERCISES", "QUIZ"]
 V, D = 10**6, 16  # the million-id field of notebook 03
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=256)
+def _shares_at(ratio: int) -> bool:
+    """Whether every id shares its hash-mod row with another at this whole ratio."""
+    return collision_table(V, D, ratio, ["hash"])["ids_sharing_a_row"].iloc[0] == V
+
+
 def _hash_all_shared() -> int:
     """The smallest whole ratio at which every id shares its hash-mod row with another."""
     for ratio in range(1, 200):
-        if collision_table(V, D, ratio, ["hash"])["ids_sharing_a_row"].iloc[0] == V:
+        if _shares_at(ratio):
             return ratio
     raise RuntimeError("no ratio below 200 leaves every id sharing a row")
-
-
-def _shares_at(ratio: int) -> bool:
-    return collision_table(V, D, ratio, ["hash"])["ids_sharing_a_row"].iloc[0] == V
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..._checks import check_int
+
 __all__ = ["Choice", "Question", "Quiz"]
 
 
@@ -72,11 +74,7 @@ class Question:
 
     def explain(self, index: int) -> str:
         """What the quiz says when choice ``index`` is picked."""
-        if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError(f"index must be an int, got {index!r} ({type(index).__name__})")
-        if not 0 <= index < len(self.choices):
-            raise ValueError(f"index must be in [0, {len(self.choices)}), got {index}")
-        c = self.choices[index]
+        c = self.choices[check_int(index, "index", low=0, high=len(self.choices) - 1)]
         return f"{'Right!' if c.right else 'Not quite.'} {c.text}: {c.why}"
 
 
