@@ -3,6 +3,7 @@ from .base import BudgetError, EmbeddingScheme, bytes_per_parameter
 from .binary_hash import BinaryHashEmbedding
 from .full import FullEmbedding
 from .hash import HashEmbedding
+from .lookup import FUSIONS, fused_lookup
 from .multi_hash import MultiHashEmbedding
 from .qr import QREmbedding
 from .registry import (
@@ -17,5 +18,5 @@ from .registry import (
 __all__ = [
     "EmbeddingScheme", "BudgetError", "FullEmbedding", "HashEmbedding", "MultiHashEmbedding",
     "QREmbedding", "BinaryHashEmbedding", "EMBEDDINGS", "METHODS", "COMPARED_METHODS", "SizePlan",
-    "make_embedding", "plan_embedding", "bytes_per_parameter",
+    "make_embedding", "plan_embedding", "bytes_per_parameter", "fused_lookup", "FUSIONS",
 ]

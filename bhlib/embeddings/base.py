@@ -28,10 +28,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._checks import as_id_tensor, check_bool, check_choice, check_int, check_number
+from .lookup import FUSIONS, fused_lookup
 
 __all__ = ["EmbeddingScheme", "BudgetError", "OPTIMIZER_SLOTS", "FUSIONS", "bytes_per_parameter"]
-
-FUSIONS = ("sum", "mean", "concat", "mult")
 # float tensors of optimizer state kept per parameter
 OPTIMIZER_SLOTS = {None: 0, "sgd": 0, "sgd_momentum": 1, "adagrad": 1, "adam": 2, "sparse_adam": 2}
 
@@ -159,19 +158,15 @@ class EmbeddingScheme(nn.Module):
         return self.fuse(idx)
 
     def fuse(self, idx: torch.Tensor) -> torch.Tensor:
-        """Look up ``idx`` (``[..., K]``) and combine the ``K`` rows:
-        ``-> [..., embedding_dim]``."""
-        lead, k = idx.shape[:-1], idx.shape[-1]
-        if k == 1:
+        """Look up ``idx`` (``[..., K]``) and combine the ``K`` rows: ``-> [..., embedding_dim]``.
+
+        One lookup is ``F.embedding``; ``K > 1`` go through :func:`~.lookup.fused_lookup`, which
+        never holds the ``[..., K, row_dim]`` rows and writes the weight gradient itself (dense,
+        or sparse when the scheme is built with ``sparse=True``).
+        """
+        if idx.shape[-1] == 1:
             return F.embedding(idx.squeeze(-1), self.weight, sparse=self.sparse)  # (..., D)
-        if self.fusion in ("sum", "mean"):
-            flat = idx.reshape(-1, k)  # (N, K)
-            out = F.embedding_bag(flat, self.weight, mode=self.fusion, sparse=self.sparse)  # (N, D)
-            return out.reshape(*lead, self.embedding_dim)
-        rows = F.embedding(idx, self.weight, sparse=self.sparse)  # (..., K, d)
-        if self.fusion == "mult":
-            return rows.prod(dim=-2)  # (..., D)
-        return rows.reshape(*lead, self.embedding_dim)  # concat: (..., K * d)
+        return fused_lookup(self.weight, idx, self.fusion, sparse=self.sparse)  # (..., D)
 
     def extra_repr(self) -> str:
         rows, row_dim = self.weight.shape
