@@ -5,11 +5,11 @@ The loop knows nothing about embedding schemes: it sees a ``torch.nn.Module`` th
 exactly from ranks (:func:`bhlib.metrics.roc_auc`, ties counted one half, tested against
 scikit-learn), so the library needs no scikit-learn at run time.
 
-Optimiser: Adam; parameters of modules built with ``sparse=True`` (embedding tables, e.g.
-:class:`bhlib.EmbeddingScheme` or ``nn.Embedding``) get sparse gradients and
-``torch.optim.SparseAdam`` ("lazy" Adam: only rows a batch touches are updated, no weight decay),
-the others ``torch.optim.Adam``. For a 10^6-row table this is ~100x faster per step than dense
-Adam on 2 CPU cores, and every scheme is trained the same way.
+Optimiser (:class:`bhlib.optim.TrainOptimizer`): fused Adam for the dense parameters; each
+embedding table built with ``sparse=True`` (:class:`bhlib.EmbeddingScheme`, ``nn.Embedding``) gets
+``torch.optim.SparseAdam`` ("lazy" Adam: only the rows a batch reads are updated) when it is large,
+and dense fused Adam when it has no more rows than one batch's sparse gradient
+(``TrainConfig.table_updates``, the rule in :mod:`bhlib.optim`). Tables get no weight decay.
 
 Determinism: the model is initialised by its own seed; :func:`fit` seeds torch (dropout) and a
 numpy generator that fixes the order of training rows in every epoch, so the same seeds give the
@@ -28,9 +28,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ._checks import check_bool, check_int, check_number, check_str
+from ._checks import check_bool, check_choice, check_int, check_number, check_str
 from .data import CTRDataset
 from .metrics import binary_metrics
+from .optim import TABLE_UPDATES, TrainOptimizer
 
 __all__ = ["TrainConfig", "History", "fit", "predict", "evaluate"]
 
@@ -54,6 +55,7 @@ class TrainConfig:
     eval_batch_size: int = 16384    # rows per forward pass when evaluating
     num_threads: int | None = None  # torch.set_num_threads during fit (None: leave unchanged)
     progress: bool = True           # show a tqdm progress bar
+    table_updates: str = "auto"     # tables: "auto" (bhlib.optim's rule), "sparse" or "dense"
 
     def __post_init__(self):
         for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 1), ("seed", 0),
@@ -64,6 +66,7 @@ class TrainConfig:
         if self.num_threads is not None:
             self.num_threads = check_int(self.num_threads, "num_threads", low=1)
         self.progress = check_bool(self.progress, "progress")
+        check_choice(self.table_updates, "table_updates", TABLE_UPDATES)
 
 
 @dataclass(kw_only=True)
@@ -89,6 +92,7 @@ class History:
     train_seconds: float = 0.0
     steps: int = 0
     stopped_early: bool = False
+    table_updates: dict = field(default_factory=dict)  # table module name -> "dense" / "sparse"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""
@@ -206,32 +210,27 @@ def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
         torch.set_num_threads(old_threads)
 
 
-class _Adam:
-    """Adam for dense parameters and (lazy) SparseAdam for those of ``sparse=True`` modules."""
-
-    def __init__(self, model: torch.nn.Module, config: TrainConfig) -> None:
-        sparse = {id(p) for m in model.modules() if getattr(m, "sparse", False) is True
-                  for p in m.parameters(recurse=False)}
-        dense = [p for p in model.parameters() if id(p) not in sparse]
-        sparse_params = [p for p in model.parameters() if id(p) in sparse]
-        self.opts = ([torch.optim.Adam(dense, lr=config.lr, weight_decay=config.weight_decay)]
-                     if dense else [])
-        if sparse_params:
-            self.opts.append(torch.optim.SparseAdam(sparse_params, lr=config.lr))
-
-    def zero_grad(self) -> None:
-        for o in self.opts:
-            o.zero_grad(set_to_none=True)
-
-    def step(self) -> None:
-        for o in self.opts:
-            o.step()
-
-
 def _fit(model, data, config, subsets, desc) -> History:
     torch.manual_seed(config.seed)
+    with TrainOptimizer(model, lr=config.lr, weight_decay=config.weight_decay,
+                        batch_size=config.batch_size, table_updates=config.table_updates) as opt:
+        hist = _train(model, data, config, opt, desc)
+        hist.table_updates = dict(opt.table_updates)
+    test_rows = data.splits["test"]
+    if len(test_rows):
+        logits = predict(model, data, test_rows, batch_size=config.eval_batch_size)
+        y = data.y[test_rows]
+        test = binary_metrics(y, logits)
+        hist.test_auc, hist.test_logloss = test["auc"], test["logloss"]
+        for name, m in subsets.items():
+            m = np.asarray(m, dtype=bool)
+            hist.subsets[name] = binary_metrics(y[m], logits[m])
+    return hist
+
+
+def _train(model, data, config, opt, desc) -> History:
+    """The epochs of :func:`fit`; returns the history with the best weights loaded."""
     rng = np.random.default_rng(config.seed)
-    opt = _Adam(model, config)
     train_rows, valid_rows = data.splits["train"], data.splits["valid"]
     steps_per_epoch = -(-len(train_rows) // config.batch_size)
     # evaluate after these steps of every epoch (the last one always)
@@ -281,13 +280,4 @@ def _fit(model, data, config, subsets, desc) -> History:
     if best_state is not None:
         model.load_state_dict(best_state)
     hist.train_seconds = time.perf_counter() - start
-    test_rows = data.splits["test"]
-    if len(test_rows):
-        logits = predict(model, data, test_rows, batch_size=config.eval_batch_size)
-        y = data.y[test_rows]
-        test = binary_metrics(y, logits)
-        hist.test_auc, hist.test_logloss = test["auc"], test["logloss"]
-        for name, m in subsets.items():
-            m = np.asarray(m, dtype=bool)
-            hist.subsets[name] = binary_metrics(y[m], logits[m])
     return hist

@@ -9,6 +9,7 @@ import bhlib.train as train_mod
 from bhlib.data import CTRDataset
 from bhlib.metrics import log_loss, roc_auc
 from bhlib.model import CTRModel, ModelConfig
+from bhlib.optim import TrainOptimizer
 from bhlib.train import History, TrainConfig, evaluate, fit, predict
 
 QUIET = dict(progress=False)
@@ -127,7 +128,8 @@ def test_unseen_ids_on_a_time_split_are_embedded_and_scored_separately():
 
 
 def test_fit_knows_nothing_about_schemes_plain_torch_model_trains():
-    """Any module mapping x -> logits trains; sparse nn.Embedding gets SparseAdam."""
+    """Any module mapping x -> logits trains; a sparse nn.Embedding larger than a batch's
+    lookups gets SparseAdam, and the dense parameters fused Adam."""
     ds = learnable_data()
 
     class Tiny(torch.nn.Module):
@@ -139,10 +141,11 @@ def test_fit_knows_nothing_about_schemes_plain_torch_model_trains():
         def forward(self, x, bags=None, dense=None):
             return self.emb(x[:, 0]).squeeze(-1) + self.bias  # (B,)
 
-    opt = train_mod._Adam(Tiny(), TrainConfig())
+    opt = TrainOptimizer(Tiny(), lr=1e-3, batch_size=64)
     assert [type(o).__name__ for o in opt.opts] == ["Adam", "SparseAdam"]
+    assert opt.opts[0].defaults["fused"] and opt.table_updates == {"emb": "sparse"}
     h = fit(Tiny(), ds, TrainConfig(epochs=3, lr=0.1, batch_size=64, **QUIET))
-    assert h.test_auc > 0.6
+    assert h.test_auc > 0.6 and h.table_updates == {"emb": "sparse"}
 
 
 def test_predict_is_batched_and_restores_training_mode():

@@ -4,7 +4,8 @@ A *run record* is one dict per finished run of a sweep: its ``key`` (:func:`run_
 of the SHA-256 of the resolved configuration), ``dataset``, ``method``, ``target_ratio``, ``seed``,
 ``config``, ``status`` (``"ok"``, or ``"skipped"`` with the :class:`bhlib.BudgetError` text in
 ``reason``) and, for ``ok`` runs, the test AUC / logloss, achieved ratio, embedding sizes, training
-curve and the scores on test rows with ids unseen in training (``unseen``: ``num_test_rows``,
+curve, how each table was updated (``table_updates``: module name -> ``"dense"`` / ``"sparse"``,
+:mod:`bhlib.optim`) and the scores on test rows with ids unseen in training (``unseen``: ``num_test_rows``,
 ``num_unseen_test_rows``, ``unseen_test_rows_by_field``, ``auc_unseen`` / ``logloss_unseen`` and
 the same for ``seen``).
 
@@ -40,7 +41,10 @@ import numpy as np
 __all__ = ["RECORD_VERSION", "to_json", "run_key", "read_records", "append_record",
            "repair_torn_tail", "unique_records", "finished_runs"]
 
-RECORD_VERSION = 2  # part of every run key: a new version reruns nothing old by mistake
+# Part of every run key: a new version reruns nothing old by mistake. 3: the fused multi-lookup,
+# fused Adam, and small tables updated by dense Adam instead of SparseAdam (bhlib.optim's rule,
+# recorded per run in ``table_updates``); 2 trained every table with SparseAdam.
+RECORD_VERSION = 3
 
 
 def to_json(x: Any) -> Any:

@@ -92,6 +92,7 @@ def _run_one(run: dict, dataset: data.CTRDataset, unseen: dict,
             "test_auc": hist.test_auc, "test_logloss": hist.test_logloss,
             "best_valid_auc": hist.best_valid_auc, "best_epoch": hist.best_epoch,
             "steps": hist.steps, "train_seconds": hist.train_seconds, "curve": hist.curve,
+            "table_updates": hist.table_updates,
             "unseen": {**{k: v for k, v in unseen.items() if k != "mask"}, **scores}}
 
 
