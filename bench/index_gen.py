@@ -10,9 +10,12 @@ Rows: :func:`bhlib.bh_indices` for a few Succession / Skip configurations, writi
 int32 into a preallocated ``out`` (steady state of a data pipeline) or into a fresh tensor
 (first-touch page faults included); the pre-issue-5 formulation (:mod:`naive`) beside the library
 on the same ``N / 10`` ids (before / after); the rivals' ``indices`` (hash-mod, multi-hash, Q-R,
-also on ``N / 10`` ids, fresh output); two profile rows that split the best configuration into its
-validation pass and its index arithmetic; and one ``torch.compile`` row (the same Succession
-formula fused into one pass; not used by bhlib, see :func:`_compiled_succession`).
+also on ``N / 10`` ids, fresh output); two profile rows for the best configuration: the range check
+alone as a separate ``aminmax`` pass over all ids (what checking before the index loop cost;
+``bh_indices`` now checks each chunk inside the loop, while it is in cache) and ``bh_indices`` with
+``validate=False`` (the gap to that configuration's row is what the in-loop check costs); and
+one ``torch.compile`` row (the same Succession formula fused into one pass; not used by bhlib,
+see :func:`_compiled_succession`).
 """
 from __future__ import annotations
 
@@ -123,7 +126,7 @@ def run_index_gen(num_ids: int, threads: list[int], repeats: int, *, compile: bo
     best_kw = BH_CONFIGS[1][1]
     k_best = bh_indices(x[:1], num_bits=nbits, strategy="succession", **best_kw).shape[-1]
     out_best = torch.empty(num_ids, k_best, dtype=torch.int64)
-    cases["profile: validation only (aminmax)"] = (
+    cases["profile: range check as a separate pass (aminmax)"] = (
         {"kind": "profile", "K": 0, "dtype": "-", "output": "-", "n_ids": num_ids},
         lambda: torch.aminmax(x))
     cases[f"profile: bh succession {_spec(best_kw)} validate=False"] = (
