@@ -50,7 +50,7 @@ class ModelConfig:
     compress_threshold: int = 100       # compress_fields=None: compress cardinality > this
     default_method: str = "full"        # method for the fields that are not compressed
     scheme_kwargs: dict = field(default_factory=dict)  # extra kwargs for the compressed scheme
-    sparse: bool = True                 # sparse embedding gradients (fit() uses SparseAdam then)
+    sparse: bool = True                 # sparse gradients (fit() may make small tables dense)
     hidden: tuple = (64, 32)            # MLP hidden layer widths
     dropout: float = 0.0                # dropout after each hidden layer
     seed: int = 0                       # seed of the parameter initialization

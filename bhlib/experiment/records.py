@@ -5,9 +5,9 @@ of the SHA-256 of the resolved configuration), ``dataset``, ``method``, ``target
 ``config``, ``status`` (``"ok"``, or ``"skipped"`` with the :class:`bhlib.BudgetError` text in
 ``reason``) and, for ``ok`` runs, the test AUC / logloss, achieved ratio, embedding sizes, training
 curve, how each table was updated (``table_updates``: module name -> ``"dense"`` / ``"sparse"``,
-:mod:`bhlib.optim`) and the scores on test rows with ids unseen in training (``unseen``: ``num_test_rows``,
-``num_unseen_test_rows``, ``unseen_test_rows_by_field``, ``auc_unseen`` / ``logloss_unseen`` and
-the same for ``seen``).
+:mod:`bhlib.optim`) and the scores on test rows with ids unseen in training (``unseen``:
+``num_test_rows``, ``num_unseen_test_rows``, ``unseen_test_rows_by_field``, ``auc_unseen`` /
+``logloss_unseen`` and the same for ``seen``).
 
 Records are stored resumably as JSON Lines (``results/runs.jsonl``): :func:`append_record` writes
 one line per run, flushed and fsync'ed, closing a torn last line first. A rerun skips keys already
