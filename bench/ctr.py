@@ -2,10 +2,11 @@
 
 :func:`bhlib.data.make_synthetic` (Criteo-shaped vocabularies, Zipf popularity; synthetic, not
 real data) feeds :class:`bhlib.model.CTRModel` trained by :func:`bhlib.train.fit` for one epoch,
-exactly as experiments run it (sparse embedding gradients with SparseAdam, Adam for the MLP). The
-two largest fields (10^6 and 10^5 ids) use the scheme under test at ``ratio``; the others stay
-full. Throughput = training rows / fit time (one epoch, its one validation pass included); the
-schemes' fits are interleaved and the median over ``repeats`` is kept.
+exactly as experiments run it (fused Adam for the MLP; per table, dense Adam or SparseAdam by
+:mod:`bhlib.optim`'s rule). The two largest fields (10^6 and 10^5 ids) use the scheme under
+test at ``ratio``; the others stay full. Throughput = training rows / fit time (one epoch, its one
+validation pass included); the schemes' fits are interleaved and the median over ``repeats`` is
+kept.
 """
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
 """`make bench`: BH's speed and memory against the baselines and the hardware limit (issue 5).
 
-Five sections, each in its own file (the first four timed interleaved with medians of repeats):
+Six sections, each in its own file (timed interleaved with medians of repeats, but the memory one):
 
 1. :mod:`index_gen` — index generation (ids/s) beside a copy of the same bytes (bandwidth bound);
 2. :mod:`train_step` — forward + backward + optimizer step per scheme at several ``V``;
 3. :mod:`memory` — peak resident memory of a short training run, one child process per scheme;
 4. :mod:`ctr` — end-to-end CTR training throughput on the synthetic dataset;
-5. :mod:`widgets` — every control of every notebook panel moved headless, each re-render timed.
+5. :mod:`widgets` — every control of every notebook panel moved headless, each re-render timed;
+6. :mod:`table_update` — dense fused Adam against SparseAdam on one table, by table size.
 
 Writes ``results/bench.json`` (machine, settings, every row, ``summary``) and
 ``results/bench.md`` (the tables as markdown) and prints the tables, the summary table last.
@@ -33,10 +34,13 @@ from common import format_table, load_average, machine_info, thread_counts  # no
 from ctr import run_ctr  # noqa: E402
 from index_gen import run_index_gen  # noqa: E402
 from memory import run_memory  # noqa: E402
+from table_update import run_table_update  # noqa: E402
 from train_step import run_train_step  # noqa: E402
 from widgets import run_widgets  # noqa: E402
 
-SECTIONS = ("index", "step", "memory", "ctr", "widgets")
+SECTIONS = ("index", "step", "memory", "ctr", "widgets", "tables")
+STEP_GOALS = {"over_sparse_full": 0.12, "over_traffic_bound": 2.0}  # BH step, 1 thread
+INDEX_GOALS = {"best": 0.6, "skip": 0.35}  # fractions of the copy bound, validation on
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class BenchConfig:
     ctr_repeats: int = 3                         # one-epoch fits per CTR method
     compile: bool = True                         # also time a torch.compile'd formula (seconds)
     widget_vocab: int = 10**6                    # notebook 03's synthetic field, as in the notebook
+    table_factors: tuple = (1 / 16, 1 / 4, 1, 4, 16)  # table rows / (B * K) of section 6
 
 
 PRESETS = {
@@ -62,7 +67,8 @@ PRESETS = {
                          ctr_rows=50_000, repeats=3, ctr_repeats=1),
     "smoke": BenchConfig(num_ids=20_000, vocabs=(2_000,), memory_vocab=20_000, ctr_rows=3_000,
                          ctr_vocabs=(5_000, 100, 10), ratio=10, ctr_ratio=4, repeats=2,
-                         ctr_repeats=1, compile=False, widget_vocab=10_000),
+                         ctr_repeats=1, compile=False, widget_vocab=10_000,
+                         table_factors=(1 / 4, 4)),
 }
 
 
@@ -77,6 +83,10 @@ def summarize(res: dict) -> dict:
         out["index_gen_best"] = {k: best[k] for k in ("name", "threads", "ids_per_s", "fraction")}
         out["index_gen_fraction_fresh_output"] = fresh["fraction"]
         out["goal_index_gen_half_bandwidth"] = best["fraction"] >= 0.5
+        skip = max(r["fraction"] for r in idx if r["strategy"] == "skip")
+        out["index_gen_fraction_skip"] = skip
+        out["goal_index_gen"] = (best["fraction"] >= INDEX_GOALS["best"]
+                                 and skip >= INDEX_GOALS["skip"])
         comp = [r for r in res["index_gen"]["rows"] if r["kind"] == "compiled"]
         if comp:
             out["index_gen_fraction_torch_compile"] = max(r["fraction"] for r in comp)
@@ -89,6 +99,16 @@ def summarize(res: dict) -> dict:
         out["bh_over_full_step_time"] = worst
         out["bh_over_full_step_time_by_threads"] = step
         out["goal_bh_step_at_most_full"] = all(r <= 1.0 for r in worst.values())
+        st = res["train_step"]
+        th = min(st["bh_over_sparse_full"] or st["bh_over_traffic_bound"])  # 1 thread if timed
+        out["step_threads"] = th
+        out["bh_step_over_sparse_full"] = st["bh_over_sparse_full"].get(th, {})
+        out["bh_step_over_traffic_bound"] = st["bh_over_traffic_bound"].get(th, {})
+        out["goal_bh_step"] = (
+            all(r <= STEP_GOALS["over_sparse_full"]
+                for r in out["bh_step_over_sparse_full"].values())
+            and all(r <= STEP_GOALS["over_traffic_bound"]
+                    for r in out["bh_step_over_traffic_bound"].values()))
     mem = res.get("memory", {})
     if mem.get("full_over_bh_peak"):
         out["memory_full_over_bh_peak_rss"] = mem["full_over_bh_peak"]
@@ -101,6 +121,9 @@ def summarize(res: dict) -> dict:
             out["ctr_bh_over_full_throughput"] = sps["bh-succession"] / sps["full"]
     elif ctr:
         out["ctr"] = f"not measured: {ctr.get('reason')}"
+    tab = res.get("table_update", {}).get("rows")
+    if tab:
+        out["table_update_rule_agrees"] = f"{sum(r['rule_agrees'] for r in tab)} of {len(tab)}"
     wid = res.get("widgets", {}).get("rows")
     if wid:
         out["widget_p95_s"] = {r["panel"]: r["p95_s"] for r in wid}
@@ -141,13 +164,25 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
             full = [f["seconds"] for f in st["rows"] if f["method"] == "full"
                     and f["V"] == r["V"] and f["threads"] == r["threads"]]
             row[f"rel{r['threads']}"] = r["seconds"] / min(full) if full else None
+            sparse = [f["seconds"] for f in st["rows"] if f["method"] == "full"
+                      and f["optimizer"] == "sparse_adam" and f["V"] == r["V"]
+                      and f["threads"] == r["threads"]]
+            row[f"sp{r['threads']}"] = r["seconds"] / sparse[0] if sparse else None
+            row[f"bound{r['threads']}"] = r.get("over_bound")
         cols = [("V", "V", ","), ("method", "method", ""), ("opt", "optimizer", ""),
                 ("ratio", "ratio", ","), ("rows", "rows", ",")]
         for t in ths:
-            cols += [(f"ms{t}", f"ms/step {t}T", ".2f"), (f"rel{t}", f"/ best full {t}T", ".3f")]
+            cols += [(f"ms{t}", f"ms/step {t}T", ".2f"), (f"rel{t}", f"/ best full {t}T", ".3f"),
+                     (f"sp{t}", f"/ sparse full {t}T", ".3f"),
+                     (f"bound{t}", f"x traffic bound {t}T", ".2f")]
+        bw = {}
+        for r in st["rows"]:
+            bw.setdefault(r["threads"], []).append(r["copy_gb_s"])
+        bw_text = ", ".join(f"{t}T {min(v):.1f}-{max(v):.1f} GB/s" for t, v in sorted(bw.items()))
         notes = "".join(f"\nskipped {s['method']} {s['optimizer']} at V = {s['V']:,}: "
                         f"{s['reason']}" for s in st["skipped"])
-        out.append((f"2. Training step (batch {st['batch']}, dim {st['dim']}, one field)",
+        out.append((f"2. Training step (batch {st['batch']}, dim {st['dim']}, one field; copy "
+                    f"bandwidth of {st['copy_bytes'] // 2**20} MiB buffers: {bw_text})",
                     format_table(list(rows.values()), cols, markdown=markdown) + notes))
     mem = res.get("memory")
     if mem and mem["rows"]:
@@ -175,6 +210,17 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
                         format_table(ctr["rows"], cols, markdown=markdown)))
         else:
             out.append(("4. CTR training throughput", f"not measured: {ctr.get('reason')}"))
+    tab = res.get("table_update")
+    if tab:
+        rows = [{**r, "dense_ms": r["dense_s"] * 1e3, "sparse_ms": r["sparse_s"] * 1e3}
+                for r in tab["rows"]]
+        cols = [("rows", "table rows", ","), ("rows_over_batch_lookups", "rows / (B*K)", ".3g"),
+                ("dense_ms", "dense Adam ms", ".3f"), ("sparse_ms", "SparseAdam ms", ".3f"),
+                ("sparse_over_dense", "sparse / dense", ".2f"), ("faster", "faster", ""),
+                ("rule", "rule picks", "")]
+        out.append((f"6. One table, dense fused Adam or SparseAdam (batch {tab['batch']}, "
+                    f"dim {tab['dim']}, K = {tab['lookups']}, 1 thread; the rule: dense when "
+                    f"rows <= B*K)", format_table(rows, cols, markdown=markdown)))
     wid = res.get("widgets")
     if wid:
         cols = [("panel", "panel", ""), ("moves", "moves", ","), ("p50_s", "p50 s", ".3f"),
@@ -192,12 +238,30 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
                               f"({s['index_gen_best']['name']}, {s['index_gen_best']['threads']}T)",
                      "goal": ">= 0.5",
                      "met": "yes" if s["goal_index_gen_half_bandwidth"] else "no"})
+    if "index_gen_fraction_skip" in s:
+        rows.append({"quantity": "bhlib.bh_indices, Skip, fraction of the copy bound (best)",
+                     "value": f"{s['index_gen_fraction_skip']:.2f}",
+                     "goal": f">= {INDEX_GOALS['skip']} (best config >= {INDEX_GOALS['best']})",
+                     "met": "yes" if s["goal_index_gen"] else "no"})
     if "index_gen_fraction_torch_compile" in s:
         rows.append({"quantity": "same formula fused by torch.compile (not in bhlib)",
                      "value": f"{s['index_gen_fraction_torch_compile']:.2f}"})
     for v, r in s.get("bh_over_full_step_time", {}).items():
         rows.append({"quantity": f"BH step / faster Full step, V = {v:,} (worst thread count)",
                      "value": f"{r:.3f}", "goal": "<= 1.0", "met": "yes" if r <= 1.0 else "no"})
+    for v, r in s.get("bh_step_over_sparse_full", {}).items():
+        bound = s["bh_step_over_traffic_bound"].get(v)
+        ok = (r <= STEP_GOALS["over_sparse_full"]
+              and (bound is None or bound <= STEP_GOALS["over_traffic_bound"]))
+        rows.append({"quantity": f"BH step / sparse Full step, and x its traffic bound, "
+                                 f"V = {v:,} ({s['step_threads']}T)",
+                     "value": f"{r:.3f}, {bound:.2f}x" if bound is not None else f"{r:.3f}",
+                     "goal": f"<= {STEP_GOALS['over_sparse_full']}, "
+                             f"<= {STEP_GOALS['over_traffic_bound']:g}x",
+                     "met": "yes" if ok else "no"})
+    if "table_update_rule_agrees" in s:
+        rows.append({"quantity": "table sizes where the dense/sparse rule picks the faster",
+                     "value": s["table_update_rule_agrees"]})
     mem_ratio = next((r["ratio"] for r in res.get("memory", {}).get("rows", [])
                       if r["method"].startswith("bh")), None)
     if "memory_full_over_bh_peak_rss" in s:
@@ -257,7 +321,9 @@ def main(argv: list[str] | None = None) -> dict:
              "memory": ("memory", lambda: run_memory(cfg.memory_vocab, ratio=cfg.ratio)),
              "ctr": ("ctr", lambda: run_ctr(cfg.ctr_rows, cfg.ctr_vocabs, cfg.ctr_repeats,
                                            ratio=cfg.ctr_ratio)),
-             "widgets": ("widgets", lambda: run_widgets(cfg.widget_vocab))}
+             "widgets": ("widgets", lambda: run_widgets(cfg.widget_vocab)),
+             "tables": ("table_update", lambda: run_table_update(cfg.repeats,
+                                                                 factors=cfg.table_factors))}
     for name in sections:
         key, fn = steps[name]
         t0 = time.perf_counter()

@@ -11,15 +11,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
+sys.path.insert(0, str(BENCH))
+from train_step import traffic_bytes  # noqa: E402
 
 
 def test_bench_script_runs_on_tiny_sizes_and_writes_the_summary(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--smoke", "--threads", "1",
-         "--sections", "index,step,ctr", "--out", str(out)],
+         "--sections", "index,step,ctr,tables", "--out", str(out)],
         capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text())
@@ -29,10 +33,20 @@ def test_bench_script_runs_on_tiny_sizes_and_writes_the_summary(tmp_path):
     assert isinstance(summary["index_gen_fraction_of_bandwidth"], float)
     assert set(summary["bh_over_full_step_time"]) == {"2000"}  # JSON keys: V as text
     assert isinstance(summary["bh_over_full_step_time"]["2000"], float)
+    for key in ("bh_step_over_sparse_full", "bh_step_over_traffic_bound"):  # per V, 1 thread
+        assert set(summary[key]) == {"2000"} and summary[key]["2000"] > 0, key
+    assert isinstance(summary["goal_bh_step"], bool) and isinstance(summary["goal_index_gen"], bool)
+    bh = next(r for r in res["train_step"]["rows"] if r["method"] == "bh-succession"
+              and r["optimizer"] == "adam")
+    assert bh["over_bound"] == pytest.approx(bh["seconds"] / bh["bound_s"])
+    assert bh["traffic_bytes"] == traffic_bytes(4096, 64, bh["K"], bh["rows"], 64)
+    tables = res["table_update"]["rows"]
+    assert [r["rule"] for r in tables] == ["dense", "sparse"]  # rows = B*K/4 and 4*B*K
     kinds = {r["kind"] for r in res["index_gen"]["rows"]}
     assert {"bh", "naive", "after", "hash", "multi_hash", "qr", "profile"} <= kinds
     methods = {(r["method"], r["optimizer"]) for r in res["train_step"]["rows"]}
-    assert {("full", "adam"), ("full", "sparse_adam"), ("bh-succession", "adam")} <= methods
+    assert {("full", "adam"), ("full", "sparse_adam"), ("bh-succession", "adam"),
+            ("bh-succession", "before")} <= methods
     assert "available" in res["ctr"]
     printed = proc.stdout.splitlines()
     step_title = next(line for line in printed if line.startswith("2. Training step"))
