@@ -38,6 +38,8 @@ from table_update import run_table_update  # noqa: E402
 from train_step import run_train_step  # noqa: E402
 from widgets import run_widgets  # noqa: E402
 
+from bhlib.optim import DENSE_FACTOR  # noqa: E402
+
 SECTIONS = ("index", "step", "memory", "ctr", "widgets", "tables")
 STEP_GOALS = {"over_sparse_full": 0.12, "over_traffic_bound": 2.0}  # BH step, 1 thread
 INDEX_GOALS = {"best": 0.6, "skip": 0.35}  # fractions of the copy bound, validation on
@@ -68,7 +70,7 @@ PRESETS = {
     "smoke": BenchConfig(num_ids=20_000, vocabs=(2_000,), memory_vocab=20_000, ctr_rows=3_000,
                          ctr_vocabs=(5_000, 100, 10), ratio=10, ctr_ratio=4, repeats=2,
                          ctr_repeats=1, compile=False, widget_vocab=10_000,
-                         table_factors=(1 / 4, 4)),
+                         table_factors=(1 / 4, 16)),
 }
 
 
@@ -220,7 +222,7 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
                 ("rule", "rule picks", "")]
         out.append((f"6. One table, dense fused Adam or SparseAdam (batch {tab['batch']}, "
                     f"dim {tab['dim']}, K = {tab['lookups']}, 1 thread; the rule: dense when "
-                    f"rows <= B*K)", format_table(rows, cols, markdown=markdown)))
+                    f"rows <= {DENSE_FACTOR}*B*K)", format_table(rows, cols, markdown=markdown)))
     wid = res.get("widgets")
     if wid:
         cols = [("panel", "panel", ""), ("moves", "moves", ","), ("p50_s", "p50 s", ".3f"),

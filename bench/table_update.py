@@ -3,9 +3,10 @@
 A table of ``R`` rows of ``D`` values read ``K`` times per id (uniform indices, as BH's blocks are
 read) by a batch of ``B`` ids, trained with the step of :mod:`train_step`: once with dense
 gradients and fused Adam over the whole table, once with sparse gradients and ``SparseAdam``
-(only the rows the batch read). ``R`` runs over multiples of ``B * K``, the size at which
-:func:`bhlib.optim.dense_is_cheaper` switches from dense to sparse, so the table shows whether the
-rule's crossover is where the measured one is. The two of one size are timed interleaved.
+(only the rows the batch read). ``R`` runs over multiples of ``B * K``;
+:func:`bhlib.optim.dense_is_cheaper` switches from dense to sparse above ``DENSE_FACTOR * B * K``,
+so the table shows where the rule's switch lies against the measured crossover. The two of one
+size are timed interleaved.
 """
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def test_bench_script_runs_on_tiny_sizes_and_writes_the_summary(tmp_path):
     assert bh["over_bound"] == pytest.approx(bh["seconds"] / bh["bound_s"])
     assert bh["traffic_bytes"] == traffic_bytes(4096, 64, bh["K"], bh["rows"], 64)
     tables = res["table_update"]["rows"]
-    assert [r["rule"] for r in tables] == ["dense", "sparse"]  # rows = B*K/4 and 4*B*K
+    assert [r["rule"] for r in tables] == ["dense", "sparse"]  # rows = B*K/4 and 16*B*K
     kinds = {r["kind"] for r in res["index_gen"]["rows"]}
     assert {"bh", "naive", "after", "hash", "multi_hash", "qr", "profile"} <= kinds
     methods = {(r["method"], r["optimizer"]) for r in res["train_step"]["rows"]}
