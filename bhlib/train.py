@@ -8,7 +8,7 @@ scikit-learn), so the library needs no scikit-learn at run time.
 Optimiser (:class:`bhlib.optim.TrainOptimizer`): fused Adam for the dense parameters; each
 embedding table built with ``sparse=True`` (:class:`bhlib.EmbeddingScheme`, ``nn.Embedding``) gets
 ``torch.optim.SparseAdam`` ("lazy" Adam: only the rows a batch reads are updated) when it is large,
-and dense fused Adam when it has at most 4x as many rows as one batch looks up
+and dense fused Adam when it has no more rows than one batch looks up
 (``TrainConfig.table_updates``, the rule in :mod:`bhlib.optim`). Tables get no weight decay.
 
 Determinism: the model is initialised by its own seed; :func:`fit` seeds torch (dropout) and a

@@ -13,8 +13,8 @@ from bhlib.train import TrainConfig, fit
 
 
 def test_rule_boundary():
-    assert dense_is_cheaper(8192, 2, 1024)          # 4x as many rows as a batch's lookups
-    assert not dense_is_cheaper(8193, 2, 1024)
+    assert dense_is_cheaper(2048, 2, 1024)          # as many rows as a batch's lookups
+    assert not dense_is_cheaper(2049, 2, 1024)
     assert dense_is_cheaper(1, 1, 1)
 
 
@@ -49,7 +49,7 @@ def test_auto_makes_small_tables_dense_and_restores_the_flags():
     with TrainOptimizer(model, lr=1e-3, weight_decay=1e-4, batch_size=64) as opt:
         for name, m in tables.items():
             rows, k = table_shape(m)
-            assert opt.table_updates[name] == ("dense" if rows <= 4 * 64 * k else "sparse")
+            assert opt.table_updates[name] == ("dense" if rows <= 64 * k else "sparse")
             assert m.sparse == (opt.table_updates[name] == "sparse")
         assert set(opt.table_updates.values()) == {"dense", "sparse"}  # the 300-id full table
         adam_opt, sparse_opt = opt.opts
