@@ -47,8 +47,10 @@ class _FusedLookup(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, weight, idx, fusion, sparse):
-        ctx.save_for_backward(weight, idx)
+        # the product's backward reads the rows again; the others need only the indices
+        ctx.save_for_backward(idx, weight if fusion == "mult" else None)
         ctx.fusion, ctx.sparse = fusion, sparse
+        ctx.table = (weight.shape, weight.dtype, weight.device)
         n, k = idx.shape
         if fusion in ("sum", "mean"):
             return F.embedding_bag(idx, weight, mode=fusion)  # (N, D)
@@ -59,7 +61,8 @@ class _FusedLookup(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):  # grad: (N, D)
-        weight, idx = ctx.saved_tensors
+        idx, weight = ctx.saved_tensors
+        shape, dtype, device = ctx.table
         if not ctx.needs_input_grad[0]:
             return None, None, None, None
         n, k = idx.shape
@@ -71,13 +74,14 @@ class _FusedLookup(torch.autograd.Function):
             parts = list(grad.view(n, k, -1).unbind(1))  # block j gets columns j*d..(j+1)*d
         else:  # mult: d out / d row_j = product of the other rows
             parts = [grad * (_product(weight, idx, skip=j) if k > 1 else 1.0) for j in range(k)]
-        if ctx.sparse:
-            values = torch.stack(parts, dim=1).reshape(n * k, weight.shape[1])  # (N*K, d)
+        if ctx.sparse:  # values in the order of idx.reshape(-1): id by id, block by block
+            values = (grad.view(n * k, -1) if ctx.fusion == "concat"  # already (N, K, d)
+                      else torch.stack(parts, dim=1).reshape(n * k, shape[1]))  # (N*K, d)
             # built from in-range indices: torch's invariant check would only cost time
-            grad_weight = torch.sparse_coo_tensor(idx.reshape(1, -1), values, weight.shape,
+            grad_weight = torch.sparse_coo_tensor(idx.reshape(1, -1), values, shape,
                                                   check_invariants=False)
             return grad_weight, None, None, None
-        grad_weight = torch.zeros_like(weight)  # (R, d)
+        grad_weight = torch.zeros(shape, dtype=dtype, device=device)  # (R, d)
         for j, part in enumerate(parts):
             grad_weight.index_add_(0, idx[:, j], part)
         return grad_weight, None, None, None
