@@ -10,10 +10,9 @@ size are timed interleaved.
 """
 from __future__ import annotations
 
-import itertools
-
 import torch
 from common import interleaved
+from train_step import step_fn
 
 from bhlib.embeddings import fused_lookup
 from bhlib.optim import adam, dense_is_cheaper
@@ -25,14 +24,7 @@ FACTORS = (1 / 16, 1 / 4, 1, 4, 16)  # table rows as multiples of B * K
 
 def _step(weight: torch.nn.Parameter, sparse: bool, batches: list, grad_out: torch.Tensor):
     opt = torch.optim.SparseAdam([weight], lr=1e-3) if sparse else adam([weight], lr=1e-3)
-    cycle = itertools.cycle(batches)
-
-    def step():
-        loss = (fused_lookup(weight, next(cycle), sparse=sparse) * grad_out).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    return step
+    return step_fn(lambda idx: fused_lookup(weight, idx, sparse=sparse), opt, batches, grad_out)
 
 
 def run_table_update(repeats: int, *, batch: int = 4096, dim: int = 64, lookups: int = 2,

@@ -38,7 +38,7 @@ from bhlib import METHODS, make_embedding
 from bhlib.embeddings import BudgetError
 from bhlib.optim import adam
 
-__all__ = ["run_train_step", "VARIANTS", "traffic_bytes"]
+__all__ = ["run_train_step", "VARIANTS", "traffic_bytes", "step_fn"]
 
 # (method of bhlib.METHODS, optimizer): the rows of the table
 VARIANTS = (("full", "adam"), ("full", "sparse_adam"), ("hash", "adam"), ("multi_hash", "adam"),
@@ -81,7 +81,13 @@ def _stepper(emb, optimizer: str, batches: list, grad_out: torch.Tensor):
         opt = torch.optim.Adam(emb.parameters(), lr=1e-3, foreach=False, fused=False)
     else:
         opt = adam(list(emb.parameters()), lr=1e-3)
-    embed = _autograd_lookup(emb) if optimizer == "before" else emb
+    return step_fn(_autograd_lookup(emb) if optimizer == "before" else emb, opt, batches,
+                   grad_out)
+
+
+def step_fn(embed, opt, batches: list, grad_out: torch.Tensor):
+    """One timed step: ``loss = sum(embed(batch) * grad_out)``, ``zero_grad``, ``backward``,
+    ``step``, over the batches in turn."""
     cycle = itertools.cycle(batches)
 
     def step():
