@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ from tqdm.auto import tqdm
 
 from ._checks import check_bool, check_choice, check_int, check_number, check_str
 from .data import CTRDataset
+from .distributed import DataParallel, ShardBatchSampler, all_sum, max_rank_difference, world
+from .evaluation import evaluate, model_inputs, predict, sharded_logits
 from .metrics import binary_metrics
 from .optim import TABLE_UPDATES, TrainOptimizer
 
@@ -93,69 +95,17 @@ class History:
     steps: int = 0
     stopped_early: bool = False
     table_updates: dict = field(default_factory=dict)  # table module name -> "dense" / "sparse"
+    world_size: int = 1               # processes that trained the model (fit(distributed=True))
+    rank_max_difference: float = 0.0  # largest parameter difference from rank 0 at the end
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""
         return {k: copy.deepcopy(v) for k, v in self.__dict__.items()}
 
 
-def _batch(data: Any, rows: np.ndarray) -> dict[str, Any]:
-    """The model inputs of ``rows``: ``x`` (B, F), ``bags`` {f: (B, L)}, ``dense`` (B, Dn)."""
-    out = {"x": torch.from_numpy(data.X[rows])}  # (B, F)
-    if data.bags:
-        out["bags"] = {f: torch.from_numpy(b[rows]) for f, b in data.bags.items()}  # (B, L)
-    if data.dense is not None:
-        out["dense"] = torch.from_numpy(data.dense[rows])  # (B, Dn)
-    return out
-
-
-def _chunks(rows: np.ndarray, size: int) -> Iterator[np.ndarray]:
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
-
-
-@torch.no_grad()
-def predict(model: torch.nn.Module, data: Any, rows: Any, *, batch_size: int = 16384) -> np.ndarray:
-    """Logits ``(len(rows),)`` of ``model`` on ``data``'s rows (eval mode, no gradients).
-
-    Example:
-        >>> from bhlib.data import make_synthetic
-        >>> from bhlib.model import CTRModel
-        >>> ds = make_synthetic(num_rows=300, vocab_sizes=(50, 4))
-        >>> predict(CTRModel.for_dataset(ds), ds, ds.splits["test"]).shape
-        (30,)
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    was_training = model.training
-    model.eval()
-    out = [model(**_batch(data, r)).float().numpy() for r in _chunks(rows, batch_size)]
-    model.train(was_training)
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
-
-
-def evaluate(model: torch.nn.Module, data: Any, rows: Any, *, mask: Any = None,
-             batch_size: int = 16384) -> dict[str, float]:
-    """AUC, logloss, count and positive rate of ``model`` on ``rows`` (optionally ``rows[mask]``).
-
-    Example:
-        >>> from bhlib.data import make_synthetic
-        >>> from bhlib.model import CTRModel
-        >>> ds = make_synthetic(num_rows=300, vocab_sizes=(50, 4))
-        >>> sorted(evaluate(CTRModel.for_dataset(ds), ds, ds.splits["valid"]))
-        ['auc', 'logloss', 'n', 'positive_rate']
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    if mask is not None:
-        mask = np.asarray(mask)
-        if mask.dtype != np.bool_ or mask.shape != rows.shape:
-            raise ValueError(f"mask must be a bool mask of shape {rows.shape} (one flag per row), "
-                             f"got dtype {mask.dtype}, shape {mask.shape}")
-        rows = rows[mask]
-    return binary_metrics(data.y[rows], predict(model, data, rows, batch_size=batch_size))
-
-
 def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
-        subsets: Mapping[str, Any] | None = None, desc: str = "fit") -> History:
+        subsets: Mapping[str, Any] | None = None, desc: str = "fit",
+        distributed: bool = False) -> History:
     """Train ``model`` on ``data``'s train split with Adam + BCE; early-stop on validation AUC.
 
     The validation AUC is measured ``evals_per_epoch`` times per epoch; the weights of the best
@@ -170,6 +120,9 @@ def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
         config: a :class:`TrainConfig` (default settings when None).
         subsets: name -> (len(test),) bool mask over the test rows, e.g. rows with unseen ids.
         desc: label of the progress bar.
+        distributed: train data-parallel on the initialized ``torch.distributed`` process group
+            (every process calls :func:`fit` with the same arguments; :mod:`bhlib.distributed`
+            says how batches, gradients and metrics are shared, and what stays bitwise).
 
     Example:
         >>> from bhlib.data import make_synthetic
@@ -187,6 +140,9 @@ def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
     if not isinstance(data, CTRDataset):
         raise TypeError(f"data must be a bhlib.data.CTRDataset, got {type(data).__name__}")
     check_str(desc, "desc")
+    if check_bool(distributed, "distributed") and not torch.distributed.is_initialized():
+        raise ValueError("distributed=True needs an initialized torch.distributed process group "
+                         "(start the script with torchrun; bhlib.distributed.init_from_env)")
     train_rows, valid_rows = data.splits["train"], data.splits["valid"]
     test_rows = data.splits["test"]
     if len(train_rows) == 0 or len(valid_rows) == 0:
@@ -205,20 +161,24 @@ def fit(model: torch.nn.Module, data: Any, config: TrainConfig | None = None, *,
     if config.num_threads is not None:
         torch.set_num_threads(config.num_threads)
     try:
-        return _fit(model, data, config, subsets, desc)
+        return _fit(model, data, config, subsets, desc, distributed)
     finally:
         torch.set_num_threads(old_threads)
 
 
-def _fit(model, data, config, subsets, desc) -> History:
+def _fit(model, data, config, subsets, desc, distributed) -> History:
     torch.manual_seed(config.seed)
     with TrainOptimizer(model, lr=config.lr, weight_decay=config.weight_decay,
                         batch_size=config.batch_size, table_updates=config.table_updates) as opt:
-        hist = _train(model, data, config, opt, desc)
+        ddp = DataParallel(model, [n for n, u in opt.table_updates.items() if u == "sparse"]) \
+            if distributed else None
+        hist = _train(model, data, config, opt, desc, ddp)
         hist.table_updates = dict(opt.table_updates)
+    if distributed:
+        hist.world_size, hist.rank_max_difference = world()[1], max_rank_difference(model)
     test_rows = data.splits["test"]
     if len(test_rows):
-        logits = predict(model, data, test_rows, batch_size=config.eval_batch_size)
+        logits = sharded_logits(model, data, test_rows, batch_size=config.eval_batch_size)
         y = data.y[test_rows]
         test = binary_metrics(y, logits)
         hist.test_auc, hist.test_logloss = test["auc"], test["logloss"]
@@ -228,38 +188,51 @@ def _fit(model, data, config, subsets, desc) -> History:
     return hist
 
 
-def _train(model, data, config, opt, desc) -> History:
-    """The epochs of :func:`fit`; returns the history with the best weights loaded."""
-    rng = np.random.default_rng(config.seed)
+def _train(model, data, config, opt, desc, ddp) -> History:
+    """The epochs of :func:`fit`; returns the history with the best weights loaded. With
+    ``ddp`` (a :class:`bhlib.distributed.DataParallel`) this process trains its share of every
+    batch, its loss scaled so that the averaged gradient is the global batch's mean loss's."""
+    rank, size = world()
     train_rows, valid_rows = data.splits["train"], data.splits["valid"]
-    steps_per_epoch = -(-len(train_rows) // config.batch_size)
+    sampler = ShardBatchSampler(train_rows, config.batch_size, seed=config.seed,
+                                num_replicas=size, rank=rank)
+    sizes, net = sampler.global_sizes(), model if ddp is None else ddp.module
+    steps_per_epoch = len(sizes)
     # evaluate after these steps of every epoch (the last one always)
     checkpoints = {round(steps_per_epoch * (i + 1) / config.evals_per_epoch)
                    for i in range(config.evals_per_epoch)} - {0}
     hist, best_state, stale, stop = History(), None, 0, False
     start = time.perf_counter()
-    bar = tqdm(total=config.epochs * steps_per_epoch, desc=desc, disable=not config.progress,
-               leave=False, mininterval=0.5)
+    bar = tqdm(total=config.epochs * steps_per_epoch, desc=desc, leave=False, mininterval=0.5,
+               disable=not config.progress or rank > 0)
     for epoch in range(config.epochs):
         seen = 0
         model.train()
         loss_sum = torch.zeros((), dtype=torch.float64)
-        for step, rows in enumerate(_chunks(rng.permutation(train_rows), config.batch_size), 1):
-            batch = _batch(data, rows)
-            y = torch.from_numpy(data.y[rows])  # (B,)
-            loss = F.binary_cross_entropy_with_logits(model(**batch), y)  # ()
+        sampler.set_epoch(epoch)
+        for step, rows in enumerate(sampler, 1):
+            batch = model_inputs(data, rows)
+            y = torch.from_numpy(data.y[rows])  # (B / N,)
+            if ddp is None:
+                loss = F.binary_cross_entropy_with_logits(net(**batch), y)  # ()
+            else:  # this share's sum, scaled: DDP's average is then the global batch's mean
+                loss = F.binary_cross_entropy_with_logits(net(**batch), y, reduction="sum") * (
+                    size / sizes[step - 1])
             opt.zero_grad()
             loss.backward()
+            if ddp is not None:
+                ddp.sync_sparse()
             opt.step()
-            loss_sum += loss.detach() * len(rows)
-            seen += len(rows)
+            loss_sum += loss.detach() * (len(rows) if ddp is None else sizes[step - 1] / size)
+            seen += sizes[step - 1]
             hist.steps += 1
             bar.update(1)
             if step not in checkpoints:
                 continue
-            valid = evaluate(model, data, valid_rows, batch_size=config.eval_batch_size)
+            valid = evaluate(model, data, valid_rows, batch_size=config.eval_batch_size,
+                             sharded=True)
             hist.curve.append({"epoch": round(epoch + step / steps_per_epoch, 4),
-                               "step": hist.steps, "train_loss": float(loss_sum) / seen,
+                               "step": hist.steps, "train_loss": all_sum(loss_sum) / seen,
                                "valid_auc": valid["auc"], "valid_logloss": valid["logloss"],
                                "seconds": time.perf_counter() - start})
             bar.set_postfix(valid_auc=f"{valid['auc']:.4f}")

@@ -61,8 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _check_folder(text: str, option: str) -> None:
-    """Refuse a folder argument that names an existing file or lies under one."""
+def check_folder(text: str, option: str) -> None:
+    """Refuse a folder argument that names an existing file or lies under one (``ValueError``
+    naming ``option``).
+
+    Example:
+        >>> check_folder("results", "--results")
+        >>> check_folder("README.md", "--results")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: --results must be a folder or a path not created yet, got 'README.md': ...
+    """
     if not text.strip():
         raise ValueError(f"{option} must name a folder, got {text!r}")
     path = Path(text).absolute()
@@ -85,8 +94,8 @@ def _check_args(args: argparse.Namespace) -> None:
         check_number(ratio, "--target-ratios", low=0, low_open=True)
     for option in ("seeds", "target_ratios", "methods", "datasets"):
         check_unique(getattr(args, option) or (), "--" + option.replace("_", "-"))
-    _check_folder(args.results, "--results")
-    _check_folder(args.cache_dir, "--cache-dir")
+    check_folder(args.results, "--results")
+    check_folder(args.cache_dir, "--cache-dir")
 
 
 def build_config(argv: Sequence[str] | None = None) -> ExperimentConfig:

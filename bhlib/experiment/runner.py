@@ -39,7 +39,7 @@ from .lock import sweep_lock
 from .records import append_record, read_records, repair_torn_tail, unique_records
 from .summary import summarize
 
-__all__ = ["load_dataset", "unseen_test_rows", "run_experiment", "sweep_records"]
+__all__ = ["load_dataset", "unseen_test_rows", "train_run", "run_experiment", "sweep_records"]
 
 
 def load_dataset(spec: DatasetSpec, cache_dir: str = "data") -> data.CTRDataset:
@@ -70,8 +70,26 @@ def unseen_test_rows(dataset: data.CTRDataset) -> dict[str, Any]:
             "num_unseen_test_rows": int(mask.sum()), "unseen_test_rows_by_field": by_field}
 
 
-def _run_one(run: dict, dataset: data.CTRDataset, unseen: dict,
-             config: ExperimentConfig) -> dict:
+def train_run(run: dict, dataset: data.CTRDataset, unseen: dict, config: ExperimentConfig, *,
+              distributed: bool = False) -> dict:
+    """Train one planned run (:func:`plan_runs`) and return its record (without ``finished_at``).
+
+    ``unseen`` is :func:`unseen_test_rows` of ``dataset``. A ratio the method cannot reach gives
+    a ``"skipped"`` record with the :class:`bhlib.BudgetError` text. With ``distributed`` the run
+    trains data-parallel on the initialized process group (:func:`bhlib.train.fit`); every
+    process returns the same record.
+
+    Example:
+        >>> from bhlib.experiment import quick_config
+        >>> spec = DatasetSpec("s", "synthetic", ratios=(10,), model={"embedding_dim": 4},
+        ...                    options={"num_rows": 300, "vocab_sizes": (5000, 5)},
+        ...                    train={"epochs": 1})
+        >>> cfg = quick_config(datasets=[spec], methods=("hash",), progress=False)
+        >>> ds = load_dataset(spec)
+        >>> r = train_run(plan_runs(cfg)[1], ds, unseen_test_rows(ds), cfg)
+        >>> r["method"], r["status"], r["world_size"], round(r["achieved_ratio"], 1)
+        ('hash', 'ok', 1, 10.0)
+    """
     base = {k: run[k] for k in ("key", "dataset", "method", "target_ratio", "seed", "config")}
     base.update(torch_version=torch.__version__, num_threads=config.num_threads)
     model_cfg = ModelConfig(**run["config"]["model"])
@@ -84,7 +102,7 @@ def _run_one(run: dict, dataset: data.CTRDataset, unseen: dict,
     subsets = ({"unseen": unseen["mask"], "seen": ~unseen["mask"]}
                if unseen["num_unseen_test_rows"] else {})
     desc = f"{run['dataset']} {run['method']} {run['target_ratio']:g}x s{run['seed']}"
-    hist = fit(model, dataset, train, subsets=subsets, desc=desc)
+    hist = fit(model, dataset, train, subsets=subsets, desc=desc, distributed=distributed)
     sizes = model.size_report()
     scores = {f"{k}_{s}": hist.subsets[s][k] for s in hist.subsets for k in ("auc", "logloss")}
     return {**base, "status": "ok", "reason": "",
@@ -92,7 +110,8 @@ def _run_one(run: dict, dataset: data.CTRDataset, unseen: dict,
             "test_auc": hist.test_auc, "test_logloss": hist.test_logloss,
             "best_valid_auc": hist.best_valid_auc, "best_epoch": hist.best_epoch,
             "steps": hist.steps, "train_seconds": hist.train_seconds, "curve": hist.curve,
-            "table_updates": hist.table_updates,
+            "table_updates": hist.table_updates, "world_size": hist.world_size,
+            "rank_max_difference": hist.rank_max_difference,
             "unseen": {**{k: v for k, v in unseen.items() if k != "mask"}, **scores}}
 
 
@@ -114,7 +133,7 @@ def _run_pending(pending: list[dict], config: ExperimentConfig, runs_path: Path,
             continue
         unseen = unseen_test_rows(dataset)
         for run in (r for r in pending if r["dataset"] == name):
-            record = {**_run_one(run, dataset, unseen, config),
+            record = {**train_run(run, dataset, unseen, config),
                       "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             append_record(runs_path, record)
             bar.update(1)
