@@ -28,7 +28,7 @@ venv:
 	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then echo "$(VENV) is up to date"; \
 	else \
 	  $(PIP) install $(TORCH) 2>&1 | sed "/is ignored: it is neither/d"; \
-	  $(PIP) install -e ".[notebooks,test,classroom]" 2>&1 | sed "/is ignored: it is neither/d"; \
+	  $(PIP) install -e ".[notebooks,test,classroom,distributed]" 2>&1 | sed "/is ignored: it is neither/d"; \
 	  $(PY) -c "import torch, bhlib; assert torch.__version__.startswith('2.13.0'), torch.__version__"; \
 	  touch $(STAMP); \
 	fi

@@ -305,7 +305,8 @@ def test_a_dataset_that_cannot_be_fetched_leaves_the_others_running(tmp_path, mo
     assert {r["dataset"] for r in records_of(cfg)} == {"tiny"}  # nothing faked for the offline one
     monkeypatch.setattr(cli, "quick_config", lambda **ch: dataclasses.replace(cfg, **ch))
     with pytest.raises(SystemExit, match="offline"):
-        ex.main(["--quick", "--results", cfg.results_dir, "--quiet", "--no-figures"])
+        ex.main(["--quick", "--results", cfg.results_dir, "--quiet", "--no-figures",
+                 "--workers", "1"])  # in this process, where load_dataset is replaced
 
 
 def test_auc_vs_params_figure_follows_the_measure():

@@ -30,10 +30,11 @@ README = (PACKAGE.parent / "README.md").read_text()
 FLOORS = {"core": 0, "experiment": 1, "teaching": 2}
 MAX_LINES = 300
 MAX_POSITIONAL = 2
-# Imports allowed inside a function body: optional heavy dependencies only. None today:
-# ipywidgets, the one optional dependency, is imported at the top of bhlib.teaching.widgets and
-# bhlib.teaching.panel, which bhlib.teaching itself does not import.
-LAZY_IMPORTS_ALLOWED: frozenset[str] = frozenset()
+# Imports allowed inside a function body: optional heavy dependencies only. Dask's
+# ``distributed`` (the ``distributed`` extra) is imported by bhlib.experiment.parallel only when a
+# sweep asks for backend "dask", so the sweep runs without it. ipywidgets is imported at the top
+# of bhlib.teaching.widgets and bhlib.teaching.panel, which bhlib.teaching itself does not import.
+LAZY_IMPORTS_ALLOWED: frozenset[str] = frozenset({"distributed"})
 
 
 def module_sources() -> dict[str, str]:

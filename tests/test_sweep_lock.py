@@ -196,7 +196,8 @@ def test_sizes_are_printed_with_the_lock_held_before_the_sweep(tmp_path, monkeyp
                         lambda spec, cache_dir: events.append(("load",)) or real_load(spec,
                                                                                       cache_dir))
     monkeypatch.setattr(cli, "quick_config", lambda **ch: tiny_config(results, **ch))
-    ex.main(["--quick", "--sizes", "--results", str(results), "--quiet", "--methods", "hash"])
+    ex.main(["--quick", "--sizes", "--results", str(results), "--quiet", "--methods", "hash",
+             "--workers", "1"])  # in this process, where load_dataset is replaced
     assert events == [("sizes", os.getpid(), ["--out", str(results / "sizes.csv"), "--quiet"]),
                       ("load",)]
     assert lock_holder(results)["pid"] is None  # released at the end

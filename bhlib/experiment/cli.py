@@ -27,10 +27,13 @@ from ..display import format_columns
 from ..embeddings import METHODS
 from .config import ExperimentConfig, plan_runs, quick_config
 from .lock import SweepLockedError, sweep_lock
+from .parallel import BACKENDS
 from .runner import run_experiment
 from .tables import retention_table, unseen_table
 
 __all__ = ["build_config", "main"]
+
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +52,18 @@ def _parser() -> argparse.ArgumentParser:
                     help="target compression ratios of every dataset (default: per dataset)")
     ap.add_argument("--seeds", nargs="+", type=int, help="seeds (default 0 1 2; quick: 0)")
     ap.add_argument("--epochs", type=int, help="at most this many epochs (default: per dataset)")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads of each run (default 1)")
+    ap.add_argument("--workers", type=int, default=CORES,
+                    help=f"runs trained at once, each in its own process (default: the cores "
+                         f"this process may use, {CORES} here; 1: one after another in this "
+                         "process)")
+    ap.add_argument("--backend", choices=BACKENDS, default="loky",
+                    help="where the workers run: loky processes on this machine (default) or a "
+                         "Dask cluster (dask: a LocalCluster of --workers processes, or the "
+                         "scheduler at --scheduler)")
+    ap.add_argument("--scheduler", metavar="HOST:PORT",
+                    help="a running Dask scheduler (with --backend dask)")
     ap.add_argument("--results", default="results",
                     help="folder of runs.jsonl, summary.csv and figures (default results)")
     ap.add_argument("--cache-dir", default="data", help="dataset cache folder (default data)")
@@ -86,6 +100,9 @@ def check_folder(text: str, option: str) -> None:
 def _check_args(args: argparse.Namespace) -> None:
     """Check every option's values (``ValueError`` / ``TypeError`` naming the option)."""
     check_int(args.threads, "--threads", low=1)
+    check_int(args.workers, "--workers", low=1)
+    if args.scheduler is not None and args.backend != "dask":
+        raise ValueError(f"--scheduler {args.scheduler} needs --backend dask")
     if args.epochs is not None:
         check_int(args.epochs, "--epochs", low=1)
     for seed in args.seeds or ():
@@ -120,6 +137,7 @@ def _parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, ExperimentCo
         ap.error(str(err))
     changes = {"results_dir": args.results, "cache_dir": args.cache_dir,
                "num_threads": args.threads, "figures": not args.no_figures,
+               "workers": args.workers, "backend": args.backend, "scheduler": args.scheduler,
                "progress": not args.quiet}
     if args.methods:
         changes["methods"] = tuple(args.methods)

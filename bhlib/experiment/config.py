@@ -21,6 +21,7 @@ from .._checks import check_bool, check_choice, check_choices, check_int, check_
 from ..embeddings import COMPARED_METHODS, METHODS
 from ..model import ModelConfig
 from ..train import TrainConfig
+from .parallel import BACKENDS
 from .records import RECORD_VERSION, run_key, to_json
 
 __all__ = ["LOADERS", "DatasetSpec", "ExperimentConfig", "default_datasets", "quick_config",
@@ -123,6 +124,9 @@ class ExperimentConfig:
     results_dir: str = "results"        # runs.jsonl, summary.csv and figures go here
     cache_dir: str = "data"             # dataset cache (MovieLens)
     num_threads: int = 1                # torch threads (1 is fastest on a shared 2-core machine)
+    workers: int = 1                    # runs trained at once (1: one after another, here)
+    backend: str = "loky"               # "loky" processes or "dask" (bhlib.experiment.parallel)
+    scheduler: str | None = None        # a Dask scheduler's HOST:PORT (None: a LocalCluster)
     progress: bool = True               # progress bars and a line per finished run
     figures: bool = True                # write the figures
 
@@ -139,6 +143,11 @@ class ExperimentConfig:
             check_int(seed, f"seeds[{i}]", low=0)
         check_unique(self.seeds, "seeds")
         check_int(self.num_threads, "num_threads", low=1)
+        check_int(self.workers, "workers", low=1)
+        check_choice(self.backend, "backend", BACKENDS)
+        if self.scheduler is not None and self.backend != "dask":
+            raise ValueError(f"scheduler {self.scheduler!r} is a Dask scheduler's address: it "
+                             f"needs backend 'dask', got backend {self.backend!r}")
         self.progress = check_bool(self.progress, "progress")
         self.figures = check_bool(self.figures, "figures")
 

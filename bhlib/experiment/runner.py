@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,12 @@ from ..train import TrainConfig, fit
 from .config import LOADERS, DatasetSpec, ExperimentConfig, plan_runs
 from .figures import save_figures
 from .lock import sweep_lock
+from .parallel import map_unordered
 from .records import append_record, read_records, repair_torn_tail, unique_records
 from .summary import summarize
 
-__all__ = ["load_dataset", "unseen_test_rows", "train_run", "run_experiment", "sweep_records"]
+__all__ = ["load_dataset", "unseen_test_rows", "train_run", "train_in_worker", "run_experiment",
+           "sweep_records"]
 
 
 def load_dataset(spec: DatasetSpec, cache_dir: str = "data") -> data.CTRDataset:
@@ -115,15 +118,52 @@ def train_run(run: dict, dataset: data.CTRDataset, unseen: dict, config: Experim
             "unseen": {**{k: v for k, v in unseen.items() if k != "mask"}, **scores}}
 
 
-def _run_pending(pending: list[dict], config: ExperimentConfig, runs_path: Path,
-                 say: Any) -> dict:
-    """Train the pending runs, dataset by dataset (each loaded once), recording each at once.
+_WORKER_DATA: dict[str, tuple[data.CTRDataset, dict]] = {}  # a worker's datasets, loaded once
 
-    A dataset that cannot be fetched (:class:`bhlib.data.DataFetchError`) is reported and left
-    pending; the others still run. Returns ``{dataset: error message}`` for those.
+
+def train_in_worker(run: dict, spec: DatasetSpec, cache_dir: str, num_threads: int) -> dict:
+    """:func:`train_run` in a worker process: the run's record with ``finished_at``, or
+    ``{"failed_dataset", "error"}`` when the dataset cannot be fetched.
+
+    Each worker loads a dataset once and keeps it for its next runs; it trains with
+    ``num_threads`` torch threads and no progress bar, so its record equals a serial sweep's
+    apart from the timing fields.
+
+    Example:
+        >>> spec = DatasetSpec("s", "synthetic", ratios=(10,), model={"embedding_dim": 4},
+        ...                    options={"num_rows": 300, "vocab_sizes": (5000, 5)},
+        ...                    train={"epochs": 1})
+        >>> from bhlib.experiment import quick_config
+        >>> run = plan_runs(quick_config(datasets=[spec], methods=("hash",)))[1]
+        >>> train_in_worker(run, spec, "data", 1)["status"]
+        'ok'
     """
-    specs, failed = {d.name: d for d in config.datasets}, {}
-    bar = tqdm(total=len(pending), desc="sweep", disable=not (config.progress and pending))
+    torch.set_num_threads(num_threads)
+    cached = f"{cache_dir}|{spec.name}|{spec.source}|{sorted(spec.options.items())}"
+    if cached not in _WORKER_DATA:
+        try:
+            dataset = load_dataset(spec, cache_dir)
+        except data.DataFetchError as err:
+            return {"failed_dataset": spec.name, "error": str(err)}
+        _WORKER_DATA[cached] = dataset, unseen_test_rows(dataset)
+    dataset, unseen = _WORKER_DATA[cached]
+    config = ExperimentConfig(datasets=(spec,), num_threads=num_threads, progress=False)
+    return {**train_run(run, dataset, unseen, config),
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def _line(record: dict) -> str:
+    """The line a sweep prints for a finished run."""
+    return (f"{record['dataset']:>16} {record['method']:>13} {record['target_ratio']:>6g}x "
+            f"seed {record['seed']}: "
+            + (f"AUC {record['test_auc']:.4f} ({record['achieved_ratio']:.1f}x, "
+               f"{record['train_seconds']:.1f} s)" if record["status"] == "ok"
+               else f"skipped: {record['reason']}"))
+
+
+def _serial(pending: list[dict], config: ExperimentConfig, failed: dict) -> Iterator[dict]:
+    """The records of the pending runs trained here, dataset by dataset (each loaded once)."""
+    specs = {d.name: d for d in config.datasets}
     for name in dict.fromkeys(r["dataset"] for r in pending):
         try:
             dataset = load_dataset(specs[name], config.cache_dir)
@@ -133,15 +173,39 @@ def _run_pending(pending: list[dict], config: ExperimentConfig, runs_path: Path,
             continue
         unseen = unseen_test_rows(dataset)
         for run in (r for r in pending if r["dataset"] == name):
-            record = {**train_run(run, dataset, unseen, config),
-                      "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-            append_record(runs_path, record)
-            bar.update(1)
-            say(f"{run['dataset']:>16} {run['method']:>13} {run['target_ratio']:>6g}x "
-                f"seed {run['seed']}: "
-                + (f"AUC {record['test_auc']:.4f} ({record['achieved_ratio']:.1f}x, "
-                   f"{record['train_seconds']:.1f} s)" if record["status"] == "ok"
-                   else f"skipped: {record['reason']}"))
+            yield {**train_run(run, dataset, unseen, config),
+                   "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def _on_workers(pending: list[dict], config: ExperimentConfig, failed: dict) -> Iterator[dict]:
+    """The records of the pending runs trained on ``config.workers`` workers, as they finish."""
+    specs = {d.name: d for d in config.datasets}
+    calls = [(r, specs[r["dataset"]], config.cache_dir, config.num_threads) for r in pending]
+    for result in map_unordered(train_in_worker, calls, workers=config.workers,
+                                backend=config.backend, scheduler=config.scheduler):
+        if "failed_dataset" not in result:
+            yield result
+        elif result["failed_dataset"] not in failed:
+            failed[result["failed_dataset"]] = result["error"]
+            print(f"could not load dataset {result['failed_dataset']!r}, its runs stay pending: "
+                  f"{result['error']}", flush=True)
+
+
+def _run_pending(pending: list[dict], config: ExperimentConfig, runs_path: Path,
+                 say: Any) -> dict:
+    """Train the pending runs, here (``workers=1``, loky) or on workers, recording each the
+    moment it finishes (the driver alone writes).
+
+    A dataset that cannot be fetched (:class:`bhlib.data.DataFetchError`) is reported and left
+    pending; the others still run. Returns ``{dataset: error message}`` for those.
+    """
+    failed: dict[str, str] = {}
+    here = config.workers == 1 and config.backend == "loky"
+    bar = tqdm(total=len(pending), desc="sweep", disable=not (config.progress and pending))
+    for record in (_serial if here else _on_workers)(pending, config, failed):
+        append_record(runs_path, record)
+        bar.update(1)
+        say(_line(record))
     bar.close()
     return failed
 
