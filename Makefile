@@ -34,11 +34,13 @@ venv:
 	fi
 
 # sizes and collisions of every scheme at equal memory for 10^6 ids (about 15 s, as make sizes),
-# then the paper's comparison: MovieLens-100K and a 10^6-id synthetic set, every scheme, 3 seeds;
-# resumable (finished runs are skipped), writes results/. One command, so the lock on results/
-# comes first: a second make run meanwhile exits at once (status 3) with the first one's PID.
+# then the paper's comparison: MovieLens-100K and a 10^6-id synthetic set, every scheme, 3 seeds,
+# as many runs at once as the machine has cores (loky workers, one torch thread each;
+# RUN_ARGS=--workers=1 for one after another); resumable (finished runs are skipped), writes
+# results/. One command, so the lock on results/ comes first: a second make run meanwhile exits
+# at once (status 3) with the first one's PID.
 run: $(STAMP)
-	$(PY) -m bhlib.experiment --sizes
+	$(PY) -m bhlib.experiment --sizes $(RUN_ARGS)
 
 # ruff (rules in pyproject.toml) over the package, tests, benchmarks and notebooks
 lint: $(STAMP)
