@@ -1,13 +1,14 @@
 """`make bench`: BH's speed and memory against the baselines and the hardware limit (issue 5).
 
-Six sections, each in its own file (timed interleaved with medians of repeats, but the memory one):
+Seven sections, each in its own file (timed interleaved, medians of repeats, but the memory one):
 
 1. :mod:`index_gen` — index generation (ids/s) beside a copy of the same bytes (bandwidth bound);
 2. :mod:`train_step` — forward + backward + optimizer step per scheme at several ``V``;
 3. :mod:`memory` — peak resident memory of a short training run, one child process per scheme;
 4. :mod:`ctr` — end-to-end CTR training throughput on the synthetic dataset;
 5. :mod:`widgets` — every control of every notebook panel moved headless, each re-render timed;
-6. :mod:`table_update` — dense fused Adam against SparseAdam on one table, by table size.
+6. :mod:`table_update` — dense fused Adam against SparseAdam on one table, by table size;
+7. :mod:`scale_out` — sweep throughput with 1 and 2 workers, DDP step time with 1 and 2 ranks.
 
 Writes ``results/bench.json`` (machine, settings, every row, ``summary``) and
 ``results/bench.md`` (the tables as markdown) and prints the tables, the summary table last.
@@ -34,13 +35,14 @@ from common import format_table, load_average, machine_info, thread_counts  # no
 from ctr import run_ctr  # noqa: E402
 from index_gen import run_index_gen  # noqa: E402
 from memory import run_memory  # noqa: E402
+from scale_out import run_scale_out  # noqa: E402
 from table_update import FACTORS, run_table_update  # noqa: E402
 from train_step import run_train_step  # noqa: E402
 from widgets import run_widgets  # noqa: E402
 
 from bhlib.optim import DENSE_FACTOR  # noqa: E402
 
-SECTIONS = ("index", "step", "memory", "ctr", "widgets", "tables")
+SECTIONS = ("index", "step", "memory", "ctr", "widgets", "tables", "scale")
 STEP_GOALS = {"over_sparse_full": 0.12, "over_traffic_bound": 2.0}  # BH step, 1 thread
 INDEX_GOALS = {"best": 0.6, "skip": 0.35}  # fractions of the copy bound, validation on
 
@@ -126,6 +128,11 @@ def summarize(res: dict) -> dict:
     tab = res.get("table_update", {}).get("rows")
     if tab:
         out["table_update_rule_agrees"] = f"{sum(r['rule_agrees'] for r in tab)} of {len(tab)}"
+    scale = res.get("scale_out")
+    if scale:
+        out["cores"] = scale["cores"]
+        out["sweep_speedup_2_workers"] = scale["sweep_speedup_2_workers"]
+        out["ddp_step_speedup_2_ranks"] = scale["ddp_step_speedup_2_ranks"]
     wid = res.get("widgets", {}).get("rows")
     if wid:
         out["widget_p95_s"] = {r["panel"]: r["p95_s"] for r in wid}
@@ -223,6 +230,18 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
         out.append((f"6. One table, dense fused Adam or SparseAdam (batch {tab['batch']}, "
                     f"dim {tab['dim']}, K = {tab['lookups']}, 1 thread; the rule: dense when "
                     f"rows <= {DENSE_FACTOR}*B*K)", format_table(rows, cols, markdown=markdown)))
+    scale = res.get("scale_out")
+    if scale:
+        rows = [{"what": f"sweep, {r['workers']} worker{'s' * (r['workers'] > 1)}",
+                 "value": f"{r['runs']} runs in {r['seconds']:.1f} s: "
+                          f"{r['runs_per_minute']:.1f} runs/min"} for r in scale["sweep"]]
+        rows += [{"what": f"DDP step, {r['method']}, {r['ranks']} rank{'s' * (r['ranks'] > 1)}",
+                  "value": f"{r['ms_per_step']:.2f} ms per global batch of {r['global_batch']}"}
+                 for r in scale["ddp"]]
+        out.append((f"7. Scaling out on {scale['cores']} cores (os.cpu_count() "
+                    f"{scale['cpu_count']}): workers and ranks of one thread each",
+                    format_table(rows, [("what", "what", ""), ("value", "measured", "")],
+                                 markdown=markdown)))
     wid = res.get("widgets")
     if wid:
         cols = [("panel", "panel", ""), ("moves", "moves", ","), ("p50_s", "p50 s", ".3f"),
@@ -283,6 +302,12 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
                               f"{max(s['widget_max_s'].values()):.2f} s ({worst})",
                      "goal": "<= 0.5 / 1.0 s",
                      "met": "yes" if s["goal_widgets_p95_half_second_max_one"] else "no"})
+    if "sweep_speedup_2_workers" in s:
+        rows.append({"quantity": f"sweep speed-up, 2 workers vs 1 ({s['cores']} cores)",
+                     "value": f"{s['sweep_speedup_2_workers']:.2f}x"})
+        rows.append({"quantity": "DDP step speed-up, 2 ranks vs 1 (BH-Succession, full)",
+                     "value": ", ".join(f"{v:.2f}x"
+                                        for v in s["ddp_step_speedup_2_ranks"].values())})
     out.append(("Summary", format_table(rows, [("quantity", "quantity", ""), ("value", "value", ""),
                                                ("goal", "goal", ""), ("met", "met", "")],
                                         markdown=markdown)))
@@ -325,7 +350,8 @@ def main(argv: list[str] | None = None) -> dict:
                                            ratio=cfg.ctr_ratio)),
              "widgets": ("widgets", lambda: run_widgets(cfg.widget_vocab)),
              "tables": ("table_update", lambda: run_table_update(cfg.repeats,
-                                                                 factors=cfg.table_factors))}
+                                                                 factors=cfg.table_factors)),
+             "scale": ("scale_out", lambda: run_scale_out(preset))}
     for name in sections:
         key, fn = steps[name]
         t0 = time.perf_counter()

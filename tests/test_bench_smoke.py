@@ -23,8 +23,8 @@ def test_bench_script_runs_on_tiny_sizes_and_writes_the_summary(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--smoke", "--threads", "1",
-         "--sections", "index,step,ctr,tables", "--out", str(out)],
-        capture_output=True, text=True, timeout=180, cwd=ROOT)
+         "--sections", "index,step,ctr,tables,scale", "--out", str(out)],
+        capture_output=True, text=True, timeout=400, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text())
     assert {"machine", "preset", "config", "index_gen", "train_step", "ctr", "summary"} <= set(res)
@@ -42,6 +42,14 @@ def test_bench_script_runs_on_tiny_sizes_and_writes_the_summary(tmp_path):
     assert bh["traffic_bytes"] == traffic_bytes(4096, 64, bh["K"], bh["rows"], 64)
     tables = res["table_update"]["rows"]
     assert [r["rule"] for r in tables] == ["dense", "sparse"]  # rows = B*K/4 and 16*B*K
+    scale = res["scale_out"]
+    assert [r["workers"] for r in scale["sweep"]] == [1, 2] and scale["cores"] >= 1
+    assert all(r["runs"] > 0 and r["runs_per_minute"] > 0 for r in scale["sweep"])
+    assert {(r["method"], r["ranks"]) for r in scale["ddp"]} == {
+        (m, n) for m in ("bh-succession", "full") for n in (1, 2)}
+    assert all(r["ms_per_step"] > 0 for r in scale["ddp"])
+    assert summary["sweep_speedup_2_workers"] > 0
+    assert set(summary["ddp_step_speedup_2_ranks"]) == {"bh-succession", "full"}
     kinds = {r["kind"] for r in res["index_gen"]["rows"]}
     assert {"bh", "naive", "after", "hash", "multi_hash", "qr", "profile"} <= kinds
     methods = {(r["method"], r["optimizer"]) for r in res["train_step"]["rows"]}
