@@ -81,7 +81,7 @@ dashboard: $(STAMP)
 	  --VoilaConfiguration.extension_denylist=@jupyter/nbgrader \
 	  --VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension
 
-# nbgrader: the student versions of the six lessons (solutions cleared, hidden tests removed) in
+# nbgrader: the student versions of the seven lessons (solutions cleared, hidden tests removed) in
 # release/, from an nbgrader course laid out in build/course/ (see notebooks/README.md)
 assignments: $(STAMP)
 	$(PY) notebooks/assignments.py

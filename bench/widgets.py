@@ -38,6 +38,7 @@ def _builders(synthetic_vocab: int, results: Path, cache_dir: str) -> tuple[dict
         "03 uniqueness": lambda: widgets.uniqueness_widget(vocabularies, ratio=10),
         "04 budget": lambda: widgets.budget_widget(10**9, embedding_dim=64,
                                                    device="phone app (50 MB)"),
+        "07 replication": lambda: widgets.replication_widget(10**9, device="GPU (80 GB)"),
     }
     summary = results / "summary.csv"
     if summary.exists():

@@ -9,7 +9,8 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ["01_raw_ids_to_binary_codes", "02_code_block_strategies", "03_uniqueness_and_collisions",
-         "04_memory_budgets", "05_accuracy_vs_size", "06_convergence_and_unseen_ids"]
+         "04_memory_budgets", "05_accuracy_vs_size", "06_convergence_and_unseen_ids",
+         "07_scaling_out"]
 CHECK = "# NBVAL_CHECK_OUTPUT"
 
 
@@ -21,7 +22,7 @@ def source(cell):
     return "".join(cell["source"])
 
 
-def test_the_six_notebooks_exist():
+def test_the_seven_notebooks_exist():
     assert sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) == NAMES
 
 

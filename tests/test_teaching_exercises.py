@@ -119,7 +119,7 @@ def test_check_needs_its_context_and_nothing_else():
 
 
 @pytest.mark.parametrize("args, error, match", [
-    (("07", 1), ValueError, "notebook must be one of"),
+    (("08", 1), ValueError, "notebook must be one of"),
     ((3.0, 1), TypeError, "notebook must be a str"),
     (("03", 9), ValueError, "notebook 03 has exercises \\[1, 2, 3, 4\\]"),
     (("03", "2"), TypeError, "number must be an int"),

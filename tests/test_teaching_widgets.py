@@ -55,7 +55,7 @@ def test_every_builder_returns_a_panel_with_controls():
     for build in (widgets.codes_widget, widgets.blocks_widget, widgets.budget_widget,
                   lambda: widgets.uniqueness_widget({"toy": 1000}),
                   lambda: widgets.results_widget(summary),
-                  lambda: widgets.curves_widget(recs, "d")):
+                  lambda: widgets.curves_widget(recs, "d"), widgets.replication_widget):
         p = build()
         assert isinstance(p, Panel) and isinstance(p, ipywidgets.VBox)
         assert p.controls and all(c in descendants(p) for c in p.controls.values())
@@ -223,6 +223,35 @@ def test_budget_widget_vocabulary_dim_optimizer():
         full = display.format_bytes(v * p.controls["dim"].value * bytes_per_parameter(optimizer))
         use = "for inference" if optimizer is None else f"to train with {opt}"
         assert f"the full table is {html.escape(full)} {use}" in p.html.value
+
+
+# ---------------------------------------------------------------- replication_widget
+def test_replication_widget_devices_set_the_memory_and_the_table_follows():
+    p = widgets.replication_widget(10**9, device="GPU (80 GB)")
+    for device in sweep(p.controls["device"]):
+        p.controls["device"].value = device
+        if device == "custom":
+            continue
+        memory = teaching.SCALE_DEVICES[device]
+        assert p.controls["memory"].value == memory
+        t = teaching.replication_table(10**9, memory, ratio=1000)
+        assert display.html_table(t.drop(columns="skipped")) in p.html.value
+        assert p.image.value[:4] == SVG
+    p.controls["memory"].value = 10**9  # a memory of one's own
+    assert p.controls["device"].value == "custom" and "1 GB per process" in p.html.value
+
+
+def test_replication_widget_vocabulary_and_ratio():
+    p = widgets.replication_widget(10**9, device="GPU (16 GB)")
+    for V in sweep(p.controls["vocabulary"]):
+        p.controls["vocabulary"].value = V
+        assert f"V = {int(round(V)):,} ids" in p.html.value
+    p.controls["vocabulary"].value = 10**6
+    assert "Skipped: qr: the smallest Q-R tables" in p.html.value  # 1000x: beyond sqrt(V)/2
+    p.controls["ratio"].value = 100
+    assert "Skipped" not in p.html.value
+    with pytest.raises(ValueError, match="ratio"):
+        widgets.replication_widget(ratio=3)
 
 
 def test_panel_shows_errors_instead_of_raising():

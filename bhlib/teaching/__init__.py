@@ -7,6 +7,10 @@ figures and widgets.
   pitfall, the rows unseen ids read (03, 06);
 * :mod:`~bhlib.teaching.budgets` — memory budgets from a server to a phone, a sweep's sizes
   (04, 05);
+* :mod:`~bhlib.teaching.scaling` — the bytes one data-parallel process holds per scheme, where
+  replication stops fitting a device and sharding begins (07);
+* :mod:`~bhlib.teaching.scale_out` — one run on 1 and 2 processes (``torchrun``) and one sweep
+  on 1 and 2 workers, started and compared record by record (07);
 * :mod:`~bhlib.teaching.figures` — the figures of those tables;
 * :mod:`~bhlib.teaching.panel`, :mod:`~bhlib.teaching.widgets` — the "try it" widgets (need
   ``ipywidgets``, the ``notebooks`` extra; imported on their own: ``from bhlib.teaching import
@@ -28,8 +32,28 @@ from .figures import (
                       bit_grid_figure,
                       block_color,
                       block_size_figure,
+                      bytes_per_process_figure,
                       collision_figure,
                       memory_figure,
+)
+from .scale_out import (
+                        TIMING_FIELDS,
+                        data_parallel_facts,
+                        data_parallel_runs,
+                        data_parallel_table,
+                        sweep_facts,
+                        sweep_on_workers,
+                        sweep_time_table,
+                        without_timing,
+)
+from .scaling import (
+                      SCALE_DEVICES,
+                      VOCABULARIES,
+                      bytes_per_process_grid,
+                      bytes_per_process_table,
+                      full_table_limit,
+                      replication_table,
+                      sharding_table,
 )
 from .uniqueness import collision_table, permutation_collisions, unseen_rows_table
 
@@ -38,5 +62,9 @@ __all__ = [
     "digits_table", "succession_is_generalized_qr", "collision_table", "permutation_collisions",
     "unseen_rows_table", "DEVICES", "smallest_plan", "reach_table", "budget_table",
     "device_table", "planned_sizes", "block_color", "bit_grid_figure", "block_size_figure",
-    "birthday_figure", "collision_figure", "memory_figure",
+    "birthday_figure", "collision_figure", "memory_figure", "SCALE_DEVICES", "VOCABULARIES",
+    "bytes_per_process_table", "bytes_per_process_grid", "full_table_limit", "sharding_table",
+    "replication_table", "bytes_per_process_figure", "TIMING_FIELDS", "data_parallel_runs",
+    "data_parallel_table", "data_parallel_facts", "without_timing", "sweep_on_workers",
+    "sweep_facts", "sweep_time_table",
 ]

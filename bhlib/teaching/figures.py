@@ -19,7 +19,7 @@ from .binarization import bit_table
 from .blocks import block_table
 
 __all__ = ["block_color", "bit_grid_figure", "block_size_figure", "birthday_figure",
-           "collision_figure", "memory_figure"]
+           "collision_figure", "memory_figure", "bytes_per_process_figure"]
 
 
 def block_color(j: int) -> tuple:
@@ -223,4 +223,56 @@ def memory_figure(table: pd.DataFrame, budget_bytes: float | None = None, *,
                   else "bytes for inference (parameters)")
     ax.set_title("Green: fits the budget; grey: smallest configuration, still too big",
                  fontsize=10)
+    return fig
+
+
+def bytes_per_process_figure(table: pd.DataFrame, devices: dict[str, float] | None = None, *,
+                             mark: float | None = None) -> Figure:
+    """Bytes per data-parallel process against the vocabulary, one line per method (log-log),
+    with a dashed line per device's memory; ``mark`` draws a vertical line at one vocabulary.
+
+    Args:
+        table: :func:`bhlib.teaching.bytes_per_process_table` output (skipped rows not drawn).
+        devices: name -> bytes of memory, drawn as horizontal lines.
+
+    Example:
+        >>> from bhlib.teaching import bytes_per_process_table
+        >>> fig = bytes_per_process_figure(bytes_per_process_table([10**6, 10**9]),
+        ...                                {"GPU (80 GB)": 8e10})
+        >>> ax = fig.axes[0]
+        >>> ax.get_xscale(), ax.get_yscale(), len(ax.lines)
+        ('log', 'log', 7)
+    """
+    fig = Figure(figsize=(6.5, 4.1))
+    # fixed margins in inches (tight_layout draws twice); the legend goes under the axes
+    fig.subplots_adjust(left=0.9 / 6.5, right=1 - 0.2 / 6.5, bottom=1.15 / 4.1, top=1 - 0.35 / 4.1)
+    ax = fig.add_subplot()
+    lines = dict.fromkeys(zip(table["method"], table["target_ratio"], strict=True))
+    for i, (method, ratio) in enumerate(lines):  # the table's order; a colour per method
+        t = table[(table["method"] == method) & (table["target_ratio"] == ratio)
+                  & (table["skipped"] == "")]
+        ax.plot(t["num_ids"], t["total_bytes"].astype(float), marker="o", markersize=3,
+                color=f"C{i % 10}", alpha=0.85,
+                label=method if method == "full" else f"{method} {ratio:g}x")
+    shown = sorted((devices or {}).items(), key=lambda kv: kv[1])
+    for i, (name, memory) in enumerate(shown):  # the lowest label under its line, the others over
+        ax.axhline(memory, color="tab:red", linestyle=("--", ":", "-.")[i % 3], linewidth=1)
+        ax.text(0.01, memory, f" {name}", transform=ax.get_yaxis_transform(), fontsize=7,
+                va="top" if i == 0 else "bottom", color="tab:red")
+    if mark is not None:
+        ax.axvline(mark, color="black", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    def ids(x: float) -> str:  # format_count up to billions, then trillions
+        return f"{x / 1e12:.3g}T" if x >= 1e12 else format_count(x)
+
+    for axis, fmt in ((ax.xaxis, ids), (ax.yaxis, format_bytes)):
+        axis.set_major_locator(LogLocator(base=10, numticks=10))
+        axis.set_minor_locator(NullLocator())
+        axis.set_major_formatter(FuncFormatter(lambda x, _, fmt=fmt: fmt(x)))
+    ax.set_xlabel("vocabulary V (ids of the large field)")
+    ax.set_ylabel("bytes per process")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
+    ax.set_title("Every data-parallel process holds all of this", fontsize=10)
     return fig

@@ -26,10 +26,11 @@ from .budgets import DEVICES, budget_table
 from .figures import bit_grid_figure, collision_figure, memory_figure
 from .panel import Panel
 from .quiz_view import quiz_widget
+from .scaling_widget import replication_widget
 from .uniqueness import collision_table
 
 __all__ = ["codes_widget", "blocks_widget", "uniqueness_widget", "budget_widget",
-           "results_widget", "curves_widget", "quiz_widget"]
+           "results_widget", "curves_widget", "replication_widget", "quiz_widget"]
 
 _STYLE = {"description_width": "120px"}
 _WIDE = widgets.Layout(width="480px")

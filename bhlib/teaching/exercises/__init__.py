@@ -1,4 +1,4 @@
-"""The exercises of the six notebooks on BH (Yan et al., CIKM 2021, arXiv 2109.02471), each one
+"""The exercises of the seven notebooks on BH (Yan et al., CIKM 2021, arXiv 2109.02471), each one
 self-checking or with a worked solution.
 
 In a notebook::
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._checks import check_choice, check_int
-from . import n01, n02, n03, n04, n05, n06
+from . import n01, n02, n03, n04, n05, n06, n07
 from .base import Exercise, Mistake, OpenExercise, Verdict
 from .quiz import Choice, Question, Quiz
 
@@ -26,9 +26,11 @@ __all__ = ["Exercise", "OpenExercise", "Mistake", "Verdict", "Choice", "Question
            "QUIZZES", "get", "for_notebook", "quiz"]
 
 ALL: tuple[Exercise | OpenExercise, ...] = (n01.EXERCISES + n02.EXERCISES + n03.EXERCISES
-                                            + n04.EXERCISES + n05.EXERCISES + n06.EXERCISES)
+                                            + n04.EXERCISES + n05.EXERCISES + n06.EXERCISES
+                                            + n07.EXERCISES)
 _BY_KEY = {(q.notebook, q.number): q for q in ALL}
-QUIZZES: dict[str, Quiz] = {m.QUIZ.notebook: m.QUIZ for m in (n01, n02, n03, n04, n05, n06)}
+QUIZZES: dict[str, Quiz] = {m.QUIZ.notebook: m.QUIZ
+                            for m in (n01, n02, n03, n04, n05, n06, n07)}
 
 
 def _notebook(notebook: Any) -> str:
