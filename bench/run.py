@@ -8,16 +8,18 @@ Seven sections, each in its own file (timed interleaved, medians of repeats, but
 4. :mod:`ctr` — end-to-end CTR training throughput on the synthetic dataset;
 5. :mod:`widgets` — every control of every notebook panel moved headless, each re-render timed;
 6. :mod:`table_update` — dense fused Adam against SparseAdam on one table, by table size;
-7. :mod:`scale_out` — sweep throughput with 1 and 2 workers, DDP step time with 1 and 2 ranks.
+7. :mod:`scale_out` — sweep throughput with 1 and 2 workers, DDP step time with 1 and 2 ranks
+   (child processes: a fresh one per sweep repeat, one torchrun per rank count).
 
 Writes ``results/bench.json`` (machine, settings, every row, ``summary``) and
 ``results/bench.md`` (the tables as markdown) and prints the tables, the summary table last.
 
 Usage::
 
-    python bench/run.py            # full sizes (~2.5 min on an idle 2-core machine)
-    python bench/run.py --quick    # smaller sizes (~1 min)
-    python bench/run.py --smoke    # tiny sizes, for the smoke test (seconds)
+    python bench/run.py            # full sizes (~2.5 min on an idle 2-core machine, + 1-1.5 min: 7)
+    python bench/run.py --quick    # smaller sizes (~1 min, + ~30 s of 7)
+    python bench/run.py --smoke    # tiny sizes, for the smoke test (seconds, + 20-50 s of 7)
+    python bench/run.py --sections scale   # one section (here 7) alone
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ from common import format_table, load_average, machine_info, thread_counts  # no
 from ctr import run_ctr  # noqa: E402
 from index_gen import run_index_gen  # noqa: E402
 from memory import run_memory  # noqa: E402
-from scale_out import run_scale_out  # noqa: E402
+from scale_out import cores, run_scale_out  # noqa: E402
 from table_update import FACTORS, run_table_update  # noqa: E402
 from train_step import run_train_step  # noqa: E402
 from widgets import run_widgets  # noqa: E402
@@ -63,16 +65,38 @@ class BenchConfig:
     compile: bool = True                         # also time a torch.compile'd formula (seconds)
     widget_vocab: int = 10**6                    # notebook 03's synthetic field, as in the notebook
     table_factors: tuple = FACTORS               # table rows / (B * K) of section 6
+    # section 7: one synthetic sweep with 1 and 2 workers (a fresh process per repeat) ...
+    sweep_rows: int = 100_000                    # its dataset's rows
+    sweep_vocabs: tuple = (100_000, 10_000, 10)  # its fields (both big ones compressed)
+    sweep_methods: tuple = ("hash", "qr", "bh-succession", "bh-skip")  # beside the full baseline
+    sweep_ratios: tuple = (10, 30)               # targets (every method reaches both)
+    sweep_seeds: tuple = (0, 1)                  # 2 x 9 = 18 runs: even, so 2 workers can split
+    sweep_epochs: int = 2
+    sweep_repeats: int = 1                       # fresh processes, variants interleaved, median
+    sweep_dask: bool = True                      # also a Dask LocalCluster of 2 workers
+    # ... and one DDP step with 1 and 2 ranks (one torchrun launch per rank count per repeat)
+    ddp_rows: int = 60_000                       # synthetic rows
+    ddp_vocabs: tuple = (10**6, 1000, 10)        # its fields (the first compressed, or Full's)
+    ddp_batch: int = 4096                        # global batch, the same for 1 and 2 ranks
+    ddp_warmup: int = 5                          # untimed steps per model per launch
+    ddp_steps: int = 25                          # timed steps per block; blocks alternate models
+    ddp_rounds: int = 4                          # blocks per model per launch
+    ddp_repeats: int = 1                         # launches per rank count (1, 2, 1, 2, ...)
 
 
 PRESETS = {
     "full": BenchConfig(),
     "quick": BenchConfig(num_ids=10**6, vocabs=(10**5, 10**6), memory_vocab=10**6,
-                         ctr_rows=50_000, repeats=3, ctr_repeats=1),
+                         ctr_rows=50_000, repeats=3, ctr_repeats=1, sweep_rows=60_000,
+                         sweep_seeds=(0,), sweep_dask=False, ddp_rounds=2),
     "smoke": BenchConfig(num_ids=20_000, vocabs=(2_000,), memory_vocab=20_000, ctr_rows=3_000,
                          ctr_vocabs=(5_000, 100, 10), ratio=10, ctr_ratio=4, repeats=2,
                          ctr_repeats=1, compile=False, widget_vocab=10_000,
-                         table_factors=(1 / 4, 16)),
+                         table_factors=(1 / 4, 16), sweep_rows=3_000,
+                         sweep_vocabs=(5_000, 100, 10), sweep_methods=("hash",),
+                         sweep_ratios=(10,), sweep_seeds=(0,), sweep_epochs=1, sweep_dask=False,
+                         ddp_rows=10_000, ddp_vocabs=(20_000, 100, 10), ddp_batch=1024,
+                         ddp_warmup=2, ddp_steps=3, ddp_rounds=2),
 }
 
 
@@ -130,9 +154,20 @@ def summarize(res: dict) -> dict:
         out["table_update_rule_agrees"] = f"{sum(r['rule_agrees'] for r in tab)} of {len(tab)}"
     scale = res.get("scale_out")
     if scale:
-        out["cores"] = scale["cores"]
+        out["cores"], out["cpu_count"] = scale["cores"], scale["cpu_count"]
+        sweep = {(r["backend"], r["workers"]): r for r in scale["sweep"]["rows"]}
+        out["sweep_runs_per_minute"] = {w: sweep["loky", w]["runs_per_minute"] for w in (1, 2)}
         out["sweep_speedup_2_workers"] = scale["sweep_speedup_2_workers"]
+        if "sweep_speedup_2_dask_workers" in scale:
+            out["sweep_runs_per_minute_2_dask_workers"] = sweep["dask", 2]["runs_per_minute"]
+            out["sweep_speedup_2_dask_workers"] = scale["sweep_speedup_2_dask_workers"]
+        ddp = scale["ddp"]["rows"]
+        out["ddp_ms_per_step"] = {m: {r["ranks"]: r["ms_per_step"] for r in ddp
+                                      if r["method"] == m} for m in dict.fromkeys(
+                                          r["method"] for r in ddp)}
         out["ddp_step_speedup_2_ranks"] = scale["ddp_step_speedup_2_ranks"]
+        out["ddp_allreduce_share_2_ranks"] = {r["method"]: r["allreduce_share"] for r in ddp
+                                              if r["ranks"] == 2}
     wid = res.get("widgets", {}).get("rows")
     if wid:
         out["widget_p95_s"] = {r["panel"]: r["p95_s"] for r in wid}
@@ -230,18 +265,6 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
         out.append((f"6. One table, dense fused Adam or SparseAdam (batch {tab['batch']}, "
                     f"dim {tab['dim']}, K = {tab['lookups']}, 1 thread; the rule: dense when "
                     f"rows <= {DENSE_FACTOR}*B*K)", format_table(rows, cols, markdown=markdown)))
-    scale = res.get("scale_out")
-    if scale:
-        rows = [{"what": f"sweep, {r['workers']} worker{'s' * (r['workers'] > 1)}",
-                 "value": f"{r['runs']} runs in {r['seconds']:.1f} s: "
-                          f"{r['runs_per_minute']:.1f} runs/min"} for r in scale["sweep"]]
-        rows += [{"what": f"DDP step, {r['method']}, {r['ranks']} rank{'s' * (r['ranks'] > 1)}",
-                  "value": f"{r['ms_per_step']:.2f} ms per global batch of {r['global_batch']}"}
-                 for r in scale["ddp"]]
-        out.append((f"7. Scaling out on {scale['cores']} cores (os.cpu_count() "
-                    f"{scale['cpu_count']}): workers and ranks of one thread each",
-                    format_table(rows, [("what", "what", ""), ("value", "measured", "")],
-                                 markdown=markdown)))
     wid = res.get("widgets")
     if wid:
         cols = [("panel", "panel", ""), ("moves", "moves", ","), ("p50_s", "p50 s", ".3f"),
@@ -251,6 +274,33 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
         out.append((f"5. Widget latency, every control moved headless (notebook 03's synthetic "
                     f"field: {wid['synthetic_vocab']:,} ids)",
                     format_table(wid["rows"], cols, markdown=markdown) + notes))
+    scale = res.get("scale_out")
+    if scale:
+        sw, dd = scale["sweep"], scale["ddp"]
+        cols = [("backend", "backend", ""), ("workers", "workers", ""), ("runs", "runs", ""),
+                ("seconds", "wall s", ".1f"), ("runs_per_minute", "runs/min", ".1f"),
+                ("speedup", "speed-up", ".2f"), ("train_s_sum", "training s (sum)", ".1f"),
+                ("overhead_s", "wall - training/workers s", ".1f"), ("spread", "spread", ".2f")]
+        notes = "".join(f"\nnot measured: {k}: {v}" for k, v in sw["skipped"].items())
+        out.append((f"7. Scaling out on {scale['cores']} cores (os.cpu_count() "
+                    f"{scale['cpu_count']}): one sweep of {sw['rows'][0]['runs']} runs "
+                    f"(synthetic, {sw['dataset_rows']:,} rows, "
+                    f"{sw['epochs']} epoch(s), 1 thread per run) with 1 and 2 workers, start-up "
+                    f"of the workers included, median of {sw['rows'][0]['repeats']}",
+                    format_table(sw["rows"], cols, markdown=markdown) + notes))
+        cols = [("method", "method", ""), ("ranks", "ranks", ""),
+                ("rows_per_rank", "rows/rank", ","), ("ms_per_step", "ms/step", ".2f"),
+                ("speedup", "speed-up", ".2f"), ("forward_backward_ms", "fwd+bwd ms", ".2f"),
+                ("sync_sparse_ms", "sync_sparse ms", ".2f"), ("optimizer_ms", "opt ms", ".2f"),
+                ("allreduce_ms", "all-reduce ms", ".2f"),
+                ("allreduce_share", "all-reduce share", ".2f"), ("spread", "spread", ".2f")]
+        out.append((f"7. DDP training step, global batch {dd['global_batch']:,} (synthetic, "
+                    f"fields {', '.join(f'{v:,}' for v in dd['vocabs'])}; BH at "
+                    f"{dd['ratio']}x), torchrun on {dd['host']}, {dd['backend']}, "
+                    f"{dd['threads_per_rank']} thread per rank, median of "
+                    f"{dd['timed_steps_per_launch']} steps x {dd['rows'][0]['launches']} "
+                    f"launch(es); sweep {scale['sweep_s']:.0f} s, DDP {scale['ddp_s']:.0f} s",
+                    format_table(dd["rows"], cols, markdown=markdown)))
     s = res.get("summary", {})
     rows = []
     if "index_gen_fraction_of_bandwidth" in s:
@@ -303,11 +353,20 @@ def tables(res: dict, markdown: bool = False) -> list[tuple[str, str]]:
                      "goal": "<= 0.5 / 1.0 s",
                      "met": "yes" if s["goal_widgets_p95_half_second_max_one"] else "no"})
     if "sweep_speedup_2_workers" in s:
-        rows.append({"quantity": f"sweep speed-up, 2 workers vs 1 ({s['cores']} cores)",
-                     "value": f"{s['sweep_speedup_2_workers']:.2f}x"})
-        rows.append({"quantity": "DDP step speed-up, 2 ranks vs 1 (BH-Succession, full)",
-                     "value": ", ".join(f"{v:.2f}x"
-                                        for v in s["ddp_step_speedup_2_ranks"].values())})
+        rpm = s["sweep_runs_per_minute"]
+        rows.append({"quantity": f"sweep runs/min, 1 -> 2 loky workers ({s['cores']} cores, "
+                                 f"start-up included)",
+                     "value": f"{rpm[1]:.1f} -> {rpm[2]:.1f} "
+                              f"({s['sweep_speedup_2_workers']:.2f}x)"})
+        if "sweep_speedup_2_dask_workers" in s:
+            rows.append({"quantity": "sweep runs/min, 2 Dask LocalCluster workers",
+                         "value": f"{s['sweep_runs_per_minute_2_dask_workers']:.1f} "
+                                  f"({s['sweep_speedup_2_dask_workers']:.2f}x of 1 worker)"})
+        for m, speed in s["ddp_step_speedup_2_ranks"].items():
+            ms = s["ddp_ms_per_step"][m]
+            rows.append({"quantity": f"DDP ms per global step, 1 -> 2 ranks, {m}",
+                         "value": f"{ms[1]:.2f} -> {ms[2]:.2f} ({speed:.2f}x; all-reduce "
+                                  f"{s['ddp_allreduce_share_2_ranks'][m]:.0%} of the 2-rank step)"})
     out.append(("Summary", format_table(rows, [("quantity", "quantity", ""), ("value", "value", ""),
                                                ("goal", "goal", ""), ("met", "met", "")],
                                         markdown=markdown)))
@@ -334,6 +393,7 @@ def main(argv: list[str] | None = None) -> dict:
         p.error(f"--sections: unknown {sorted(unknown)}; choose from {list(SECTIONS)}")
     res: dict = {"machine": machine_info(), "preset": preset, "threads": threads,
                  "config": dataclasses.asdict(cfg)}
+    res["machine"].update(cores_affinity=cores()["cores"])  # the cores this process may use
     m = res["machine"]
     print(f"bench ({preset}): {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
           f"torch {m['torch']} ({m['parallel_backend']}), numpy {m['numpy']}, "
@@ -351,7 +411,11 @@ def main(argv: list[str] | None = None) -> dict:
              "widgets": ("widgets", lambda: run_widgets(cfg.widget_vocab)),
              "tables": ("table_update", lambda: run_table_update(cfg.repeats,
                                                                  factors=cfg.table_factors)),
-             "scale": ("scale_out", lambda: run_scale_out(preset))}
+             "scale": ("scale_out", lambda: run_scale_out(
+                 sweep={k: getattr(cfg, f"sweep_{k}") for k in (
+                     "rows", "vocabs", "methods", "ratios", "seeds", "epochs", "repeats", "dask")},
+                 ddp={k: getattr(cfg, f"ddp_{k}") for k in (
+                     "rows", "vocabs", "batch", "warmup", "steps", "rounds", "repeats")}))}
     for name in sections:
         key, fn = steps[name]
         t0 = time.perf_counter()
