@@ -203,6 +203,7 @@ class DataParallel:
         >>> ddp.module(torch.tensor([1, 3])).sum().backward(); ddp.sync_sparse()
         >>> model[0].weight.grad.is_sparse, model[1].weight.grad.is_sparse
         (True, False)
+        >>> del ddp  # DDP's reducer goes before its process group (else teardown may hang)
         >>> dist.destroy_process_group()
     """
 
