@@ -16,8 +16,10 @@ The package has three floors; each imports only the floors below it:
 from .codes import bits_needed, block_lengths, block_partition, format_bits, table_rows
 from .collisions import CollisionReport, collision_report, equal_memory_table
 from .embeddings import (
+                         ABLATION_METHODS,
                          COMPARED_METHODS,
                          EMBEDDINGS,
+                         LESSON_METHODS,
                          METHODS,
                          BinaryHashEmbedding,
                          BudgetError,
@@ -41,6 +43,7 @@ __all__ = [
     "hash_ids", "block_partition", "block_lengths", "table_rows", "bh_indices", "bits_needed",
     "format_bits", "EmbeddingScheme", "FullEmbedding", "HashEmbedding", "MultiHashEmbedding",
     "QREmbedding", "BinaryHashEmbedding", "EMBEDDINGS", "METHODS", "COMPARED_METHODS",
+    "ABLATION_METHODS", "LESSON_METHODS",
     "BudgetError", "SizePlan", "make_embedding", "plan_embedding", "CollisionReport",
     "collision_report", "equal_memory_table", "CTRModel", "ModelConfig", "TrainConfig", "fit",
 ]

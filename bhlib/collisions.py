@@ -10,7 +10,8 @@ tuple ``(k_0 .. k_{m-1})`` determines the id. That is a statement about *tuples*
 multiset of rows, so a layout in which blocks share one table confuses ids whose block values are
 permutations of each other. :func:`collision_report` counts both, plus row sharing (which every
 compressed scheme has, and through which ids share gradient). :func:`equal_memory_table` runs it
-for every method of :data:`bhlib.METHODS` sized to each target ratio with
+for every method of :data:`bhlib.LESSON_METHODS` (the compared ones and the shared layout; any
+of :data:`bhlib.METHODS` on request) sized to each target ratio with
 :func:`bhlib.plan_embedding`; a ratio a method cannot reach is listed with the reason instead of
 a substitute.
 """
@@ -36,7 +37,7 @@ from ._checks import (
     check_unique,
 )
 from .display import format_hparams
-from .embeddings import METHODS, BudgetError, plan_embedding
+from .embeddings import LESSON_METHODS, METHODS, BudgetError, plan_embedding
 
 _ARRAYS = (torch.Tensor, np.ndarray, pd.Series, pd.Index, list, tuple, str, bytes)
 
@@ -182,7 +183,7 @@ _COUNTS = ("num_rows", "num_params", "ids_sharing_tuple", "ids_sharing_vector",
 
 def equal_memory_table(num_embeddings: int = 1_000_000, embedding_dim: int = 16,
                        target_ratios: Sequence[float] = (10, 100, 1000),
-                       methods: Sequence[str] = tuple(METHODS), *,
+                       methods: Sequence[str] = LESSON_METHODS, *,
                        progress: bool = True) -> pd.DataFrame:
     """One row per method and target ratio: configuration, sizes, bytes and collision counts.
 
@@ -255,7 +256,8 @@ def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
     ap.add_argument("--dim", type=int, default=16, help="embedding dimension D")
     ap.add_argument("--target-ratios", type=float, nargs="+", default=[1, 10, 100, 1000],
                     help="target compression ratios (default 1 10 100 1000)")
-    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    ap.add_argument("--methods", nargs="+", default=list(LESSON_METHODS),
+                    choices=list(METHODS))
     ap.add_argument("--out", default="results/sizes.csv", help="CSV output ('' to skip)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)

@@ -57,10 +57,10 @@ def test_birthday_table_bad_input():
 # ---------------------------------------------------------------- collision_table
 def test_collision_table_counts_and_unreachable():
     t = teaching.collision_table(1682, 16, 10).set_index("method")
-    assert list(t.index) == [m for m in bhlib.METHODS if m != "full"]
+    assert list(t.index) == [m for m in bhlib.LESSON_METHODS if m != "full"]
     assert t.attrs["unreachable"] == ["full"]  # a full table is never 10x smaller
     kept = teaching.collision_table(1682, 16, 10, keep_unreachable=True).set_index("method")
-    assert list(kept.index) == list(bhlib.METHODS)
+    assert list(kept.index) == list(bhlib.LESSON_METHODS)
     assert kept.loc["full", "config"] == "unreachable" and kept.loc["full", "num_rows"] is pd.NA
     for m in ("qr", "bh-succession", "bh-skip"):
         assert t.loc[m, "ids_sharing_tuple"] == 0 and t.loc[m, "ids_sharing_vector"] == 0

@@ -7,8 +7,10 @@ from .lookup import FUSIONS, fused_lookup
 from .multi_hash import MultiHashEmbedding
 from .qr import QREmbedding
 from .registry import (
+                       ABLATION_METHODS,
                        COMPARED_METHODS,
                        EMBEDDINGS,
+                       LESSON_METHODS,
                        METHODS,
                        SizePlan,
                        make_embedding,
@@ -17,6 +19,7 @@ from .registry import (
 
 __all__ = [
     "EmbeddingScheme", "BudgetError", "FullEmbedding", "HashEmbedding", "MultiHashEmbedding",
-    "QREmbedding", "BinaryHashEmbedding", "EMBEDDINGS", "METHODS", "COMPARED_METHODS", "SizePlan",
+    "QREmbedding", "BinaryHashEmbedding", "EMBEDDINGS", "METHODS", "COMPARED_METHODS",
+    "ABLATION_METHODS", "LESSON_METHODS", "SizePlan",
     "make_embedding", "plan_embedding", "bytes_per_parameter", "fused_lookup", "FUSIONS",
 ]

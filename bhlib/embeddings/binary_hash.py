@@ -25,7 +25,7 @@ from .base import BudgetError, EmbeddingScheme, split_dim
 
 __all__ = ["BinaryHashEmbedding", "default_num_bits"]
 
-_FUSIONS = ("sum", "mean", "concat")
+_FUSIONS = ("sum", "mean", "concat", "mult")
 
 
 def default_num_bits(num_embeddings: int, hash_inputs: bool = False) -> int:
@@ -62,8 +62,13 @@ class BinaryHashEmbedding(EmbeddingScheme):
         block_bits: bits per block (the paper's ``t`` for Succession); default ``min(8, n)``.
         num_blocks: number of blocks (the paper's interval ``t`` for Skip); exclusive with
             ``block_bits``.
-        fusion: ``"sum"`` (the paper), ``"mean"`` or ``"concat"`` (blocks of ``D / K`` columns).
+        fusion: ``"sum"`` (the paper), ``"mean"``, ``"concat"`` (blocks of ``D / K`` columns) or
+            ``"mult"`` (elementwise product, Q-R's default: an ablation [ours]).
         layout: ``"offset"`` (default) or ``"shared"`` (teaching ablation, see :mod:`bhlib.codes`).
+        mixed_radix: [ours, not in the paper] Succession on dense ids only: the top block (the
+            highest bits) gets ``ceil(V / 2**b)`` rows, ``b`` the bits below it, the values ids
+            in ``[0, V)`` can reach, instead of ``2**len``; no row is unreachable. The digits
+            are unchanged (the last divisor of a mixed-radix expansion); only the table shrinks.
         hash_inputs: hash ids with :func:`bhlib.hash_ids` (salted by ``seed`` and ``field``) and
             keep the low ``num_bits`` bits, instead of binarizing them directly.
         seed, field: the hash's salt in hash mode.
@@ -85,15 +90,17 @@ class BinaryHashEmbedding(EmbeddingScheme):
     def __init__(self, num_embeddings: int, embedding_dim: int, *, num_bits: int | None = None,
                  strategy: str = "succession", block_bits: int | None = None,
                  num_blocks: int | None = None, fusion: str = "sum", layout: str = "offset",
-                 hash_inputs: bool = False, seed: int = 0, field: str | None = None,
-                 init_std: float = 0.01, sparse: bool = False) -> None:
+                 mixed_radix: bool = False, hash_inputs: bool = False, seed: int = 0,
+                 field: str | None = None, init_std: float = 0.01,
+                 sparse: bool = False) -> None:
         hp = self.resolve(num_embeddings, num_bits=num_bits, strategy=strategy,
                           block_bits=block_bits, num_blocks=num_blocks, layout=layout,
-                          hash_inputs=hash_inputs)
+                          mixed_radix=mixed_radix, hash_inputs=hash_inputs)
         shape = self.weight_shape(num_embeddings, embedding_dim, fusion=fusion, **hp)
         self.num_bits, self.strategy = hp["num_bits"], strategy
         self.block_bits, self.num_blocks = hp["block_bits"], hp["num_blocks"]
         self.layout, self.hash_inputs = layout, hp["hash_inputs"]
+        self.mixed_radix = hp["mixed_radix"]
         self._salt = field_salt(seed, field)  # checks seed and field
         self.seed, self.field = int(seed), field
         self.block_lengths = block_lengths(self.num_bits, strategy=strategy,
@@ -105,12 +112,19 @@ class BinaryHashEmbedding(EmbeddingScheme):
     def resolve(num_embeddings: int, *, num_bits: int | None = None,
                 strategy: str = "succession", block_bits: int | None = None,
                 num_blocks: int | None = None, layout: str = "offset",
-                hash_inputs: bool = False, **_: Any) -> dict[str, Any]:
+                mixed_radix: bool = False, hash_inputs: bool = False,
+                **_: Any) -> dict[str, Any]:
         """Fill in the defaults and check the configuration (no allocation)."""
         v = check_int(num_embeddings, "num_embeddings", low=1)
         check_choice(strategy, "strategy", STRATEGIES)
         check_choice(layout, "layout", LAYOUTS)
         hash_inputs = check_bool(hash_inputs, "hash_inputs")
+        mixed_radix = check_bool(mixed_radix, "mixed_radix")
+        if mixed_radix and (strategy, layout, hash_inputs) != ("succession", "offset", False):
+            raise ValueError(f"mixed_radix=True sizes the top Succession block to the dense ids "
+                             f"it reaches: it needs strategy='succession', layout='offset' and "
+                             f"hash_inputs=False, got strategy={strategy!r}, layout={layout!r}, "
+                             f"hash_inputs={hash_inputs!r}")
         if num_bits is None:
             num_bits = default_num_bits(v, hash_inputs)
         num_bits = check_int(num_bits, "num_bits", low=1, high=MAX_BITS)
@@ -122,7 +136,8 @@ class BinaryHashEmbedding(EmbeddingScheme):
         block_bits, num_blocks = _block_spec(num_bits, block_bits, num_blocks)
         block_lengths(num_bits, strategy=strategy, block_bits=block_bits, num_blocks=num_blocks)
         return {"num_bits": num_bits, "strategy": strategy, "block_bits": block_bits,
-                "num_blocks": num_blocks, "layout": layout, "hash_inputs": hash_inputs}
+                "num_blocks": num_blocks, "layout": layout, "mixed_radix": mixed_radix,
+                "hash_inputs": hash_inputs}
 
     @classmethod
     def weight_shape(cls, num_embeddings: int, embedding_dim: int, *, fusion: str = "sum",
@@ -133,6 +148,9 @@ class BinaryHashEmbedding(EmbeddingScheme):
         lengths = block_lengths(hp["num_bits"], strategy=hp["strategy"],
                                 block_bits=hp["block_bits"], num_blocks=hp["num_blocks"])
         rows = sum(1 << n for n in lengths) if hp["layout"] == "offset" else 1 << max(lengths)
+        if hp["mixed_radix"]:  # the top block: the values of id >> (bits below it), ids < V
+            below = hp["num_bits"] - lengths[-1]
+            rows += -(-num_embeddings // (1 << below)) - (1 << lengths[-1])
         dim = (split_dim(embedding_dim, len(lengths), "blocks") if fusion == "concat"
                else embedding_dim)
         return rows, dim
@@ -204,4 +222,4 @@ class BinaryHashEmbedding(EmbeddingScheme):
                 else f"num_blocks={self.num_blocks}")
         return (f"{super().extra_repr()}, num_bits={self.num_bits}, strategy={self.strategy}, "
                 f"{spec}, blocks={self.block_lengths}, layout={self.layout}, "
-                f"hash_inputs={self.hash_inputs}")
+                f"mixed_radix={self.mixed_radix}, hash_inputs={self.hash_inputs}")

@@ -22,8 +22,9 @@ from .hash import HashEmbedding
 from .multi_hash import MultiHashEmbedding
 from .qr import QREmbedding
 
-__all__ = ["EMBEDDINGS", "METHODS", "COMPARED_METHODS", "SizePlan", "plan_embedding",
-           "make_embedding", "BudgetError"]
+__all__ = ["EMBEDDINGS", "METHODS", "COMPARED_METHODS", "ABLATION_METHODS", "LESSON_METHODS",
+           "SizePlan",
+           "plan_embedding", "make_embedding", "BudgetError"]
 
 EMBEDDINGS: dict[str, type[EmbeddingScheme]] = {
     "full": FullEmbedding,
@@ -42,12 +43,25 @@ METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "bh-succession": ("bh", {"strategy": "succession"}),
     "bh-skip": ("bh", {"strategy": "skip"}),
     "bh-shared": ("bh", {"strategy": "succession", "layout": "shared"}),
+    # ablations of the reproduction [ours]: fusion apart from indexing, and a top block sized to
+    # the ids (README, "Reproducing the paper")
+    "bh-product": ("bh", {"strategy": "succession", "fusion": "mult"}),
+    "bh-concat": ("bh", {"strategy": "succession", "fusion": "concat"}),
+    "bh-mixed": ("bh", {"strategy": "succession", "mixed_radix": True}),
+    "qr-add": ("qr", {"operation": "add"}),
 }
 
 # The methods of the paper's comparison (every method but the shared-layout ablation), in the
 # order tables and figures list them.
 COMPARED_METHODS: tuple[str, ...] = ("full", "hash", "multi_hash", "qr", "bh-succession",
                                      "bh-skip")
+# The ablations: each changes one thing of a compared method at equal size. bh-product with two
+# blocks is Q-R's arithmetic with r = 2**t (and with mixed_radix its very tables); qr-add is Q-R
+# with BH's sum; bh-concat gives each block D / K columns; bh-mixed trims the top block's rows.
+ABLATION_METHODS: tuple[str, ...] = ("bh-shared", "bh-product", "bh-concat", "bh-mixed",
+                                     "qr-add")
+# What the lessons and the size table show: the compared methods and the shared-layout pitfall.
+LESSON_METHODS: tuple[str, ...] = COMPARED_METHODS + ("bh-shared",)
 
 
 @dataclass(frozen=True, kw_only=True)

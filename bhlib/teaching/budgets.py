@@ -22,7 +22,14 @@ import pandas as pd
 
 from .._checks import check_choice, check_int, check_number
 from ..display import format_bytes, format_hparams
-from ..embeddings import METHODS, BudgetError, SizePlan, bytes_per_parameter, plan_embedding
+from ..embeddings import (
+    LESSON_METHODS,
+    METHODS,
+    BudgetError,
+    SizePlan,
+    bytes_per_parameter,
+    plan_embedding,
+)
 from ..model import ModelConfig, plan_fields
 
 __all__ = ["DEVICES", "smallest_plan", "reach_table", "budget_table", "device_table",
@@ -74,7 +81,7 @@ def smallest_plan(method: str, num_embeddings: int, embedding_dim: int) -> SizeP
 
 
 def reach_table(num_embeddings: int, embedding_dim: int,
-                methods: Sequence[str] = tuple(METHODS)) -> pd.DataFrame:
+                methods: Sequence[str] = LESSON_METHODS) -> pd.DataFrame:
     """The highest compression ratio each method can reach, and the configuration that does it.
 
     Example:
@@ -94,7 +101,7 @@ def reach_table(num_embeddings: int, embedding_dim: int,
 
 def budget_table(num_embeddings: int, embedding_dim: int, budget_bytes: float, *,
                  optimizer: str | None = "adam",
-                 methods: Sequence[str] = tuple(METHODS)) -> pd.DataFrame:
+                 methods: Sequence[str] = LESSON_METHODS) -> pd.DataFrame:
     """Each method sized to a memory budget: configuration, bytes, ratio, and whether it fits.
 
     The budget covers parameters plus ``optimizer`` state (:func:`bytes_per_parameter`). A method
@@ -131,7 +138,7 @@ def budget_table(num_embeddings: int, embedding_dim: int, budget_bytes: float, *
 
 def device_table(num_embeddings: int, embedding_dim: int, devices: dict[str, int] | None = None,
                  *, optimizer: str | None = "adam",
-                 methods: Sequence[str] = tuple(METHODS)) -> pd.DataFrame:
+                 methods: Sequence[str] = LESSON_METHODS) -> pd.DataFrame:
     """Methods x devices: the ratio each method reaches when sized to the device, ``-``: no fit.
 
     Q-R and BH cannot be exactly ratio 1 (``ceil(V/r) + r > V``; ``2**n`` codes), so where the

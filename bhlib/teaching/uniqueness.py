@@ -18,7 +18,7 @@ import pandas as pd
 from .._checks import check_bool, check_choice, check_choices, check_int
 from ..codes import format_bits
 from ..collisions import equal_memory_table
-from ..embeddings import COMPARED_METHODS, METHODS, BudgetError, plan_embedding
+from ..embeddings import COMPARED_METHODS, LESSON_METHODS, METHODS, BudgetError, plan_embedding
 from ..indices import bh_indices
 
 __all__ = ["collision_table", "permutation_collisions", "unseen_rows_table"]
@@ -29,7 +29,7 @@ _COLLISION_COLUMNS = ["method", "achieved_ratio", "config", "num_rows", "ids_sha
 
 
 def collision_table(num_embeddings: int, embedding_dim: int, ratio: float,
-                    methods: Sequence[str] = tuple(METHODS), *,
+                    methods: Sequence[str] = LESSON_METHODS, *,
                     keep_unreachable: bool = False) -> pd.DataFrame:
     """Every method at one target ratio (equal memory): configuration and collision counts.
 

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from ..codes import table_rows
 from ..display import format_bytes, html_table
-from ..embeddings import METHODS, bytes_per_parameter
+from ..embeddings import LESSON_METHODS, bytes_per_parameter
 from ..experiment import auc_vs_params_figure, convergence_figure, curve_table, measure_table
 from .binarization import hash_table
 from .blocks import block_table
@@ -123,7 +123,7 @@ def blocks_widget(value: int = 214, *, num_bits: int = 8, max_bits: int = 24) ->
 
 
 def uniqueness_widget(vocabularies: dict[str, int] | None = None, *, embedding_dim: int = 16,
-                      ratio: int = 10, methods: tuple = tuple(METHODS)) -> Panel:
+                      ratio: int = 10, methods: tuple = LESSON_METHODS) -> Panel:
     """A compression-ratio slider: every method at equal memory, and which ids share what.
 
     The collision counts of every vocabulary at every slider stop are computed when the panel is
@@ -164,7 +164,7 @@ def uniqueness_widget(vocabularies: dict[str, int] | None = None, *, embedding_d
 
 
 def budget_widget(num_embeddings: int = 10**9, *, embedding_dim: int = 64,
-                  device: str = "phone app (50 MB)", methods: tuple = tuple(METHODS)) -> Panel:
+                  device: str = "phone app (50 MB)", methods: tuple = LESSON_METHODS) -> Panel:
     """Vocabulary, dimension, memory budget (or a device): each method's configuration and bytes.
 
     Example:
