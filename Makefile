@@ -1,5 +1,6 @@
 # bhlib: two commands set everything up on a fresh machine.
 #   make run   create .venv, install, fetch data, run the main job
+#   (make reproduce: the full protocol of the comparison, about 90 minutes)
 #   make test  create .venv, install, run lint (ruff), then pytest (unit tests, doctests,
 #              notebooks under nbval, the nbgrader cycle, the book, and the browser suite in
 #              Chromium when it is installed)
@@ -14,7 +15,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint lab dashboard bench notebooks sizes clean venv assignments book
+.PHONY: run reproduce test lint lab dashboard bench notebooks sizes clean venv assignments book
 
 # Create .venv and install; again when the dependency list changes. One make at a time does it
 # (flock): a second make started meanwhile waits, then finds everything installed.
@@ -41,6 +42,13 @@ venv:
 # at once (status 3) with the first one's PID.
 run: $(STAMP)
 	$(PY) -m bhlib.experiment --sizes $(RUN_ARGS)
+
+# the full protocol (bhlib/experiment/reproduce.py): learning rates tuned on a grid for every
+# dataset, method and ratio, then 5 seeds, the ablations, a 10^7-id synthetic field; resumable,
+# on as many workers as cores; writes results/reproduce/ (REPRODUCE_ARGS=--commit-tuned also
+# updates bhlib/experiment/tuned.json, which make run uses)
+reproduce: $(STAMP)
+	$(PY) -m bhlib.experiment.reproduce $(REPRODUCE_ARGS)
 
 # ruff (rules in pyproject.toml) over the package, tests, benchmarks and notebooks
 lint: $(STAMP)

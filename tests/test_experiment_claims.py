@@ -16,6 +16,7 @@ from bhlib.experiment import (
     summarize,
 )
 from bhlib.experiment.claims import CLAIMS, COLUMNS, VERDICTS
+from bhlib.experiment.stats import by_seed_json, paired_difference
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = ROOT / "results" / "summary.csv"
@@ -23,21 +24,31 @@ README = ROOT / "README.md"
 BEGIN, END = "<!-- claims_table: begin -->", "<!-- claims_table: end -->"
 
 
-def row(method, ratio, auc, *, std=0.001, n=3, achieved=None, logloss=None, ds="d"):
-    """One summary row; ``n=0`` is a skipped combination (no numbers, a note)."""
+NOISE = (-1.0, 0.0, 1.0, -0.5, 0.5)  # per-seed offsets (in std units) shared by every method
+
+
+def row(method, ratio, auc, *, std=0.001, n=3, achieved=None, logloss=None, ds="d", seeds=None):
+    """One summary row; ``n=0`` is a skipped combination (no numbers, a note). Per seed, the AUC
+    is ``auc + std * NOISE[seed]`` (the same offsets for every method: a pairing that cancels)
+    unless ``seeds`` gives the scores; the logloss is ``1.2 - AUC`` unless ``logloss`` is given."""
     if n == 0:
         return {"dataset": ds, "method": method, "target_ratio": float(ratio), "num_seeds": 0,
                 "achieved_ratio": math.nan, "auc_mean": math.nan, "auc_std": math.nan,
-                "logloss_mean": math.nan, "logloss_std": math.nan, "note": f"{method}: too small"}
-    return {"dataset": ds, "method": method, "target_ratio": float(ratio), "num_seeds": n,
-            "achieved_ratio": float(achieved or ratio), "auc_mean": auc,
-            "auc_std": std if n > 1 else math.nan,
-            "logloss_mean": 1.2 - auc if logloss is None else logloss,
-            "logloss_std": std if n > 1 else math.nan, "best_epoch": 3.0, "note": ""}
+                "logloss_mean": math.nan, "logloss_std": math.nan, "auc_by_seed": "",
+                "logloss_by_seed": "", "note": f"{method}: too small"}
+    aucs = list(seeds) if seeds is not None else [auc + std * NOISE[i] for i in range(n)]
+    losses = [1.2 - a if logloss is None else logloss for a in aucs]
+    a, ls = pd.Series(aucs), pd.Series(losses)
+    return {"dataset": ds, "method": method, "target_ratio": float(ratio), "num_seeds": len(aucs),
+            "achieved_ratio": float(achieved or ratio), "auc_mean": a.mean(),
+            "auc_std": a.std() if len(a) > 1 else math.nan, "logloss_mean": ls.mean(),
+            "logloss_std": ls.std() if len(a) > 1 else math.nan, "best_epoch": 3.0,
+            "auc_by_seed": by_seed_json(range(len(aucs)), aucs),
+            "logloss_by_seed": by_seed_json(range(len(aucs)), losses), "note": ""}
 
 
-def summary_of(*rows, full=0.80, full_std=0.001):
-    out = pd.DataFrame([row("full", 1, full, std=full_std), *rows])
+def summary_of(*rows, full=0.80, full_std=0.001, full_n=3):
+    out = pd.DataFrame([row("full", 1, full, std=full_std, n=full_n), *rows])
     out["retained_auc"] = out["auc_mean"] / full
     out["retained_lift"] = (out["auc_mean"] - 0.5) / (full - 0.5)
     return out
@@ -50,49 +61,73 @@ def verdict(table, claim, ratio=None, ds="d"):
     return t.iloc[0]["verdict"], t.iloc[0]["evidence"]
 
 
-def test_held_when_bh_wins_beyond_the_noise():
+def test_held_when_bh_wins_against_every_rival_seed_by_seed():
     t = claims_table(summary_of(row("hash", 10, 0.770), row("multi_hash", 10, 0.775),
-                                row("qr", 10, 0.780), row("bh-succession", 10, 0.790, achieved=12),
+                                row("qr", 10, 0.780, seeds=[0.779, 0.781, 0.7805]),
+                                row("bh-succession", 10, 0.790, achieved=12),
                                 row("bh-skip", 10, 0.785, achieved=15)))
     assert list(t.columns) == COLUMNS
     v, ev = verdict(t, "best", 10.0)
     assert v == "held"
-    # the evidence quotes the summary: BH's best variant, the rival least favourable to it, sizes
+    # the evidence quotes the summary: BH's best variant, the best rival, the sizes, the pair
     assert format_mean_std(0.790, 0.001) in ev and "bh-succession" in ev and "(12.0x)" in ev
-    assert "qr " + format_mean_std(0.780, 0.001) in ev and "+0.0100" in ev
-    assert "least favourable to BH of 3 rivals" in ev
+    assert "the best rival qr " in ev and "3 seeds" in ev and "better than 3 of 3 rivals" in ev
+    p = paired_difference({0: 0.789, 1: 0.790, 2: 0.791}, {0: 0.779, 1: 0.781, 2: 0.7805})
+    assert f"{p['mean']:+.4f} [{p['low']:+.4f}, {p['high']:+.4f}]" in ev
     assert verdict(t, "merging", 10.0)[0] == "held"
     assert verdict(t, "loss", 10.0)[0] == "held"  # logloss 1.2 - AUC: BH lowest
-    assert verdict(t, "strategies", 10.0)[0] == "not held"  # 0.790 vs 0.785: 6 SE apart
+    assert verdict(t, "strategies", 10.0)[0] == "not held"  # 0.005 apart, margin 0.002
 
 
-def test_not_held_when_a_rival_wins_beyond_the_noise():
+def test_not_held_when_a_rival_wins_seed_by_seed():
     t = claims_table(summary_of(row("hash", 10, 0.760), row("multi_hash", 10, 0.765),
                                 row("qr", 10, 0.790), row("bh-succession", 10, 0.770)))
     v, ev = verdict(t, "best", 10.0)
-    assert v == "not held" and "qr" in ev and "-0.0200" in ev
+    assert v == "not held" and "the best rival qr" in ev and "-0.0200" in ev
+    assert "better than 2 of 3 rivals" in ev
     assert verdict(t, "merging", 10.0)[0] == "held"  # Q-R is not a merging scheme
     assert verdict(t, "loss", 10.0)[0] == "not held"
 
 
-def test_a_gap_within_noise_is_a_tie():
-    # gap 0.001, SE = sqrt(2 * 0.002^2 / 3) = 0.0016: 0.6 SE
-    t = claims_table(summary_of(row("qr", 10, 0.781, std=0.002),
-                                row("bh-succession", 10, 0.780, std=0.002),
-                                row("bh-skip", 10, 0.7795, std=0.002, achieved=13)))
+def test_an_interval_holding_zero_is_inconclusive():
+    t = claims_table(summary_of(row("qr", 10, 0, seeds=[0.781, 0.779, 0.781]),
+                                row("bh-succession", 10, 0, seeds=[0.780, 0.782, 0.779])))
     v, ev = verdict(t, "best", 10.0)
-    assert v == "tie (within noise)" and "(-0.6 SE)" in ev
-    assert verdict(t, "strategies", 10.0)[0] == "held"  # within noise: the claim is ≈
-    # num_se sets the band: with 0 SE every nonzero gap counts
-    assert verdict(claims_table(summary_of(row("qr", 10, 0.781, std=0.002),
-                                           row("bh-succession", 10, 0.780, std=0.002)),
-                                num_se=0), "best", 10.0)[0] == "not held"
+    assert v == "inconclusive" and "+0.0000 [" in ev  # differences -0.001, +0.003, -0.002
+
+
+def test_pairing_sees_a_gap_that_the_seed_noise_hides():
+    """Seed noise of 0.01 shared by both methods (same data order), a constant gap of 0.002: the
+    two intervals overlap widely, the paired one lies above 0."""
+    t = claims_table(summary_of(row("qr", 10, 0.780, std=0.01),
+                                row("bh-succession", 10, 0.782, std=0.01)))
+    assert verdict(t, "best", 10.0)[0] == "held"
+    shifted = [0.782 + 0.01 * x for x in (1.0, -1.0, 0.0)]  # the same scores, other seeds
+    t = claims_table(summary_of(row("qr", 10, 0.780, std=0.01),
+                                row("bh-succession", 10, 0, seeds=shifted)))
+    assert verdict(t, "best", 10.0)[0] == "inconclusive"
+
+
+@pytest.mark.parametrize("skip_seeds, expected", [
+    ([0.7801, 0.7799, 0.7800], "held"),              # within ±0.002 surely
+    ([0.7900, 0.7910, 0.7895], "not held"),          # 0.01 apart surely
+    ([0.7850, 0.7760, 0.7800], "inconclusive"),      # wide
+])
+def test_strategies_is_an_equivalence_test_with_a_margin(skip_seeds, expected):
+    t = claims_table(summary_of(row("bh-succession", 10, 0, seeds=[0.7800, 0.7800, 0.7800]),
+                                row("bh-skip", 10, 0, seeds=skip_seeds, achieved=13)))
+    v, ev = verdict(t, "strategies", 10.0)
+    assert v == expected and "(equal within ±0.002)" in ev
+    wide = claims_table(summary_of(row("bh-succession", 10, 0, seeds=[0.78] * 3),
+                                   row("bh-skip", 10, 0, seeds=skip_seeds, achieved=13)),
+                        margin=0.02)
+    assert verdict(wide, "strategies", 10.0)[0] == "held"
 
 
 def test_not_tested_without_seeds_runs_or_sizes():
     one_seed = claims_table(summary_of(row("hash", 10, 0.77, n=1), row("bh-succession", 10, 0.8)))
     v, ev = verdict(one_seed, "best", 10.0)
-    assert v == "not tested" and "fewer than 2 seeds for hash (1)" in ev
+    assert v == "not tested" and "fewer than 2 seeds shared by bh-succession and hash" in ev
     no_rival = claims_table(summary_of(row("qr", 1000, 0, n=0), row("bh-skip", 1000, 0.79)))
     v, ev = verdict(no_rival, "best", 1000.0)
     assert v == "not tested" and "not reached: qr" in ev
@@ -106,15 +141,25 @@ def test_not_tested_without_seeds_runs_or_sizes():
     assert v == "not tested" and "more than 2x apart" in ev and "(390.0x)" in ev
 
 
-def test_retained_at_1000x_held_not_held_tie_and_not_tested():
-    def judged(auc, std=0.0005):
+def test_ablations_are_neither_bh_nor_rivals():
+    t = claims_table(summary_of(row("qr", 10, 0.770), row("qr-add", 10, 0.800),
+                                row("bh-product", 10, 0.810), row("bh-succession", 10, 0.780)))
+    v, ev = verdict(t, "best", 10.0)
+    assert v == "held" and "1 of 1 rival" in ev and "bh-product" not in ev
+
+
+def test_retained_at_1000x_held_not_held_inconclusive_and_not_tested():
+    def judged(auc, std=0.0005, seeds=None):
         return verdict(claims_table(summary_of(row("hash", 1000, 0.7),
                                                row("bh-succession", 1000, auc, std=std,
-                                                   achieved=1752))), "retained", 1000.0)
+                                                   achieved=1752, seeds=seeds))),
+                       "retained", 1000.0)
     v, ev = judged(0.796)
     assert v == "held" and "bh-succession at 1,752.0x keeps 99.5% of full's AUC" in ev
+    assert "BH - 0.99 x full, paired: " in ev
     assert judged(0.780)[0] == "not held"
-    assert judged(0.7925, std=0.003)[0] == "tie (within noise)"  # 0.99 * 0.80 = 0.792
+    # 0.99 * 0.80 = 0.792, against full's 0.799, 0.800, 0.801 x 0.99
+    assert judged(0, seeds=[0.7950, 0.7890, 0.7935])[0] == "inconclusive"
     small = claims_table(summary_of(row("bh-succession", 30, 0.79)))
     assert verdict(small, "retained") == (
         "not tested", "no target ratio >= 1000x here (the largest is 30x)")
@@ -170,11 +215,14 @@ def test_markdown_writes_each_claim_once_and_escapes_pipes():
     (lambda: claims_table([{"dataset": "d"}]), TypeError, "summary must be a pandas DataFrame"),
     (lambda: claims_table(pd.DataFrame({"dataset": ["d"], "method": ["full"]})), ValueError,
      "summary lacks the columns"),
+    (lambda: claims_table(summary_of().drop(columns="auc_by_seed")), ValueError,
+     "summary lacks the columns ['auc_by_seed']"),
     (lambda: claims_table(summary_of(row("hash", 10, 0.7), row("hash", 10, 0.7))), ValueError,
      "one row per dataset x method x target ratio"),
     (lambda: claims_table(summary_of(), baseline="fulll"), ValueError, "baseline must be one of"),
-    (lambda: claims_table(summary_of(), num_se=-1), ValueError, "num_se must be"),
-    (lambda: claims_table(summary_of(), num_se="2"), TypeError, "num_se must be a number"),
+    (lambda: claims_table(summary_of(), level=1.5), ValueError, "level must be"),
+    (lambda: claims_table(summary_of(), margin=-1), ValueError, "margin must be"),
+    (lambda: claims_table(summary_of(), margin="2"), TypeError, "margin must be a number"),
     (lambda: claims_markdown("table"), TypeError, "table must be a pandas DataFrame"),
     (lambda: claims_markdown(pd.DataFrame({"claim": []})), ValueError, "table lacks the columns"),
 ])
@@ -209,7 +257,7 @@ def test_readme_holds_a_claims_table():
     table = text.split(BEGIN)[1].split(END)[0].strip().splitlines()
     assert table[0] == "| claim | dataset | target ratio | verdict | evidence |"
     for line in table[2:]:
-        assert re.search(r"\| \*\*(held|not held|tie \(within noise\)|not tested)\*\* \|", line)
+        assert re.search(r"\| \*\*(held|not held|inconclusive|not tested)\*\* \|", line)
 
 
 @pytest.mark.skipif(not SUMMARY.exists(), reason="no results/summary.csv (run `make run`)")

@@ -10,11 +10,16 @@ figure read from their records. ``python -m bhlib.experiment --help`` lists the 
   a torn last line repaired (:func:`repair_torn_tail`), one record per key (:func:`unique_records`);
 * :mod:`~bhlib.experiment.lock` — one sweep per results folder (:func:`sweep_lock`,
   :class:`SweepLockedError`);
-* :mod:`~bhlib.experiment.runner` — trains the pending runs (:func:`run_experiment`);
+* :mod:`~bhlib.experiment.datasets` — a sweep's datasets (:func:`load_dataset`);
+* :mod:`~bhlib.experiment.runner` — trains the pending runs (:func:`run_experiment`,
+  :func:`train_runs`);
 * :mod:`~bhlib.experiment.summary` — one row per dataset x method x target ratio
   (:func:`summarize`, ``results/summary.csv``);
 * :mod:`~bhlib.experiment.tables`, :mod:`~bhlib.experiment.figures` — read from the summary and
   the records;
+* :mod:`~bhlib.experiment.stats` — t intervals over seeds and paired differences;
+* :mod:`~bhlib.experiment.comparisons` — BH against the best other method at each size, seed by
+  seed (:func:`paired_table`), and the fusion and indexing ablations (:func:`ablation_table`);
 * :mod:`~bhlib.experiment.claims` — the paper's claims judged from a summary
   (:func:`claims_table`, rendered by :func:`claims_markdown`);
 * :mod:`~bhlib.experiment.cli` — the command line.
@@ -26,7 +31,9 @@ looks lives in :mod:`bhlib.display`. This floor imports the core (``bhlib.*``) a
 """
 from .claims import claims_markdown, claims_table
 from .cli import build_config, main
+from .comparisons import ablation_table, paired_table
 from .config import DatasetSpec, ExperimentConfig, default_datasets, plan_runs, quick_config
+from .datasets import load_dataset, unseen_test_rows
 from .figures import auc_vs_params_figure, convergence_figure, save_figures, unseen_figure
 from .lock import SweepLockedError, lock_holder, sweep_lock
 from .records import (
@@ -39,7 +46,8 @@ from .records import (
     to_json,
     unique_records,
 )
-from .runner import load_dataset, run_experiment, sweep_records, unseen_test_rows
+from .runner import run_experiment, sweep_records, train_runs
+from .stats import paired_difference, t_interval
 from .summary import summarize
 from .tables import curve_table, measure_table, retention_table, unseen_table
 
@@ -47,8 +55,9 @@ __all__ = [
     "DatasetSpec", "ExperimentConfig", "default_datasets", "quick_config", "plan_runs",
     "RECORD_VERSION", "to_json", "run_key", "read_records", "append_record", "finished_runs",
     "repair_torn_tail", "unique_records", "SweepLockedError", "sweep_lock", "lock_holder",
-    "load_dataset", "unseen_test_rows", "run_experiment", "sweep_records", "summarize",
+    "load_dataset", "unseen_test_rows", "run_experiment", "train_runs", "sweep_records",
+    "summarize",
     "retention_table", "measure_table", "curve_table", "unseen_table", "auc_vs_params_figure",
     "convergence_figure", "unseen_figure", "save_figures", "claims_table", "claims_markdown",
-    "build_config", "main",
+    "paired_table", "ablation_table", "t_interval", "paired_difference", "build_config", "main",
 ]

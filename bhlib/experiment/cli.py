@@ -30,6 +30,7 @@ from .lock import SweepLockedError, sweep_lock
 from .parallel import BACKENDS
 from .runner import run_experiment
 from .tables import retention_table, unseen_table
+from .tuning import TUNED_PATH, load_tuned
 
 __all__ = ["build_config", "main"]
 
@@ -69,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--cache-dir", default="data", help="dataset cache folder (default data)")
     ap.add_argument("--no-figures", action="store_true", help="do not write figures")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    ap.add_argument("--tuned", metavar="PATH",
+                    help=f"learning rates tuned per dataset, method and ratio (default: "
+                         f"{TUNED_PATH.name} of make reproduce, when it exists; not with --quick)")
+    ap.add_argument("--untuned", action="store_true",
+                    help="every run at its dataset's learning rate (no tuned table)")
     ap.add_argument("--sizes", action="store_true",
                     help="first print the size and collision table of python -m bhlib.collisions "
                          "(written to <results>/sizes.csv), with the results folder locked")
@@ -113,6 +119,10 @@ def _check_args(args: argparse.Namespace) -> None:
         check_unique(getattr(args, option) or (), "--" + option.replace("_", "-"))
     check_folder(args.results, "--results")
     check_folder(args.cache_dir, "--cache-dir")
+    if args.tuned is not None and args.untuned:
+        raise ValueError(f"--tuned {args.tuned} and --untuned exclude each other")
+    if args.tuned is not None and not Path(args.tuned).is_file():
+        raise ValueError(f"--tuned must name a tuned table (a file), got {args.tuned!r}")
 
 
 def build_config(argv: Sequence[str] | None = None) -> ExperimentConfig:
@@ -143,7 +153,11 @@ def _parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, ExperimentCo
         changes["methods"] = tuple(args.methods)
     if args.seeds:
         changes["seeds"] = tuple(args.seeds)
+    tuned = None if args.untuned else args.tuned or (
+        None if args.quick or not TUNED_PATH.exists() else TUNED_PATH)
     try:
+        if tuned is not None:
+            changes["tuned"] = load_tuned(tuned)
         config = quick_config(**changes) if args.quick else ExperimentConfig(**changes)
         specs = config.datasets
         if args.datasets:
@@ -178,6 +192,11 @@ def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
     """
     args, config = _parse(argv)
     start = time.perf_counter()
+    if config.tuned is not None and not args.quiet:
+        runs = plan_runs(config)
+        got = sum(r["tuning"] is not None for r in runs)
+        print(f"learning rates: {got} of {len(runs)} runs tuned ({args.tuned or TUNED_PATH}); "
+              f"the others at their dataset's rate", flush=True)
     try:
         with sweep_lock(config.results_dir):
             if args.sizes:

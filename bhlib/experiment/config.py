@@ -23,6 +23,7 @@ from ..model import ModelConfig
 from ..train import TrainConfig
 from .parallel import BACKENDS
 from .records import RECORD_VERSION, run_key, to_json
+from .tuning import TUNING_SEED, dataset_fingerprint, grid_lrs, tuned_entry
 
 __all__ = ["LOADERS", "DatasetSpec", "ExperimentConfig", "default_datasets", "quick_config",
            "plan_runs"]
@@ -129,6 +130,7 @@ class ExperimentConfig:
     scheduler: str | None = None        # a Dask scheduler's HOST:PORT (None: a LocalCluster)
     progress: bool = True               # progress bars and a line per finished run
     figures: bool = True                # write the figures
+    tuned: dict | None = None           # a tuned table (bhlib.experiment.tuning): learning rates
 
     def __post_init__(self):
         self.datasets, self.seeds = tuple(self.datasets), tuple(self.seeds)
@@ -150,6 +152,9 @@ class ExperimentConfig:
                              f"needs backend 'dask', got backend {self.backend!r}")
         self.progress = check_bool(self.progress, "progress")
         self.figures = check_bool(self.figures, "figures")
+        if self.tuned is not None and not isinstance(self.tuned, Mapping):
+            raise TypeError(f"tuned must be a tuned table (bhlib.experiment.tuning.load_tuned) "
+                            f"or None, got {type(self.tuned).__name__}")
 
 
 def quick_config(**changes: Any) -> ExperimentConfig:
@@ -168,11 +173,16 @@ def quick_config(**changes: Any) -> ExperimentConfig:
     return ExperimentConfig(**{"datasets": specs, "seeds": (0,), **changes})
 
 
-def plan_runs(config: ExperimentConfig) -> list[dict]:
-    """Every run of the sweep as ``{"key", "dataset", "method", "target_ratio", "seed", "config"}``.
+def plan_runs(config: ExperimentConfig, *, lr_factor: float | None = None) -> list[dict]:
+    """Every run of the sweep as ``{"key", "dataset", "method", "target_ratio", "seed", "config",
+    "tuning"}``.
 
     Order: dataset, seed, then the baseline and each method at each ratio, so that an interrupted
-    sweep has complete comparisons for the first seeds.
+    sweep has complete comparisons for the first seeds. The learning rate is the dataset's
+    (``train`` overrides), unless ``config.tuned`` has an entry for the run's dataset (of the same
+    fingerprint), method and target ratio: then it is the entry's, and ``tuning`` holds the
+    entry (the grid's validation AUCs and the choice; None for an untuned run). ``lr_factor``
+    plans one point of a tuning grid instead: every learning rate times it (no tuned table).
 
     Example:
         >>> runs = plan_runs(quick_config())
@@ -183,11 +193,22 @@ def plan_runs(config: ExperimentConfig) -> list[dict]:
     for spec in config.datasets:
         grid = [(config.baseline, None)] + [(m, r) for m in (spec.methods or config.methods)
                                             if m != config.baseline for r in spec.ratios]
+        fingerprint = dataset_fingerprint(spec, config)
         for seed in config.seeds:
             for method, ratio in grid:
                 model = dataclasses.replace(config.model, **spec.model, method=method, ratio=ratio,
                                             seed=seed)
                 train = dataclasses.replace(config.train, **spec.train, seed=seed)
+                tuning = None
+                if lr_factor is not None:
+                    lr = grid_lrs(train.lr, (lr_factor,))[0]
+                    train = dataclasses.replace(train, lr=lr)
+                else:
+                    tuning = tuned_entry(config.tuned, spec.name, fingerprint, method,
+                                         float(ratio or 1))
+                    if tuning is not None:
+                        train = dataclasses.replace(train, lr=tuning["lr"])
+                        tuning = {**tuning, "seed": TUNING_SEED}
                 train_d = {k: v for k, v in dataclasses.asdict(train).items()
                            if k not in _NOT_IN_KEY}
                 resolved = to_json({"version": RECORD_VERSION, "seed": seed, "method": method,
@@ -196,5 +217,6 @@ def plan_runs(config: ExperimentConfig) -> list[dict]:
                                                 "options": spec.options},
                                     "model": dataclasses.asdict(model), "train": train_d})
                 runs.append({"key": run_key(resolved), "dataset": spec.name, "method": method,
-                             "target_ratio": float(ratio or 1), "seed": seed, "config": resolved})
+                             "target_ratio": float(ratio or 1), "seed": seed, "config": resolved,
+                             "tuning": tuning})
     return runs

@@ -23,11 +23,14 @@ from .records import finished_runs
 
 __all__ = ["auc_vs_params_figure", "convergence_figure", "unseen_figure", "save_figures"]
 
-_MARKERS = dict(zip(METHODS, "osD^vP*", strict=False))  # more methods: default "o"
+_MARKERS = dict(zip(METHODS, "osD^vP*Xh<>", strict=False))  # more methods: default "o"
 
 
 def _color(method: str) -> str:
-    return f"C{list(METHODS).index(method) % 10}" if method in METHODS else "k"
+    if method not in METHODS:
+        return "k"
+    i = list(METHODS).index(method)
+    return f"C{i}" if i < 10 else f"C{(i - 10) % 9 + 1}"  # full's C0 only for full
 
 
 def _between_decades(ax, x: float) -> str:
@@ -42,8 +45,8 @@ def _between_decades(ax, x: float) -> str:
     return format_count(x) if span < 1 or (span < 3 and mantissa in (2.0, 5.0)) else ""
 
 
-_MEASURES = {"auc_mean": "test AUC (mean ± std over seeds)",
-             "logloss_mean": "test logloss (mean ± std over seeds)",
+_MEASURES = {"auc_mean": "test AUC (mean, bars: {bars})",
+             "logloss_mean": "test logloss (mean, bars: {bars})",
              "retained_auc": "test AUC / the baseline's",
              "retained_lift": "AUC lift / the baseline's"}
 
@@ -51,7 +54,8 @@ _MEASURES = {"auc_mean": "test AUC (mean ± std over seeds)",
 def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str = "full",
                          measure: str = "auc_mean") -> Figure:
     """Test AUC (or another ``measure`` of the summary) against embedding parameters (log x), one
-    line per method, error bars over seeds where the summary has them.
+    line per method, bars of the 95% t interval over seeds (``auc_ci95``; the std where a
+    summary has no interval) where the summary has them.
 
     Each point is one target ratio; its x is the *achieved* size (mean embedding parameters of
     the runs), so schemes that land on different sizes for the same target are drawn where they
@@ -74,7 +78,9 @@ def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str =
     check_choice(measure, "measure", _MEASURES)
     if measure not in summary:
         raise ValueError(f"the summary has no column {measure!r}; columns are {list(summary)}")
-    std = measure.replace("_mean", "_std")
+    ci, std = measure.replace("_mean", "_ci95"), measure.replace("_mean", "_std")
+    std, bars = ((ci, "95% t interval over seeds") if ci != measure and ci in summary
+                 else (std, "± std over seeds"))
     d = summary[(summary["dataset"] == dataset) & (summary["num_seeds"] > 0)]
     if d.empty:
         raise ValueError(f"dataset {dataset!r} has no finished runs in the summary; "
@@ -99,7 +105,7 @@ def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str =
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_count(x)))  # plain text
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _: _between_decades(ax, x)))
     ax.set_xlabel("embedding parameters (all fields, achieved)")
-    ax.set_ylabel(_MEASURES[measure])
+    ax.set_ylabel(_MEASURES[measure].format(bars=bars))
     ax.set_title(f"{dataset}: accuracy vs embedding size")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, frameon=False)

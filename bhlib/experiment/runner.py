@@ -34,43 +34,15 @@ from .. import data
 from ..embeddings import BudgetError
 from ..model import CTRModel, ModelConfig
 from ..train import TrainConfig, fit
-from .config import LOADERS, DatasetSpec, ExperimentConfig, plan_runs
+from .config import DatasetSpec, ExperimentConfig, plan_runs
+from .datasets import load_dataset, unseen_test_rows
 from .figures import save_figures
 from .lock import sweep_lock
 from .parallel import map_unordered
 from .records import append_record, read_records, repair_torn_tail, unique_records
 from .summary import summarize
 
-__all__ = ["load_dataset", "unseen_test_rows", "train_run", "train_in_worker", "run_experiment",
-           "sweep_records"]
-
-
-def load_dataset(spec: DatasetSpec, cache_dir: str = "data") -> data.CTRDataset:
-    """Load (or generate) ``spec``'s dataset with its source's loader and options.
-
-    Example:
-        >>> spec = DatasetSpec("s", "synthetic", options={"num_rows": 100, "vocab_sizes": (9, 3)})
-        >>> load_dataset(spec).X.shape
-        (100, 2)
-    """
-    if spec.source == "movielens":
-        return data.load_movielens(cache_dir, **spec.options)
-    return getattr(data, LOADERS[spec.source])(**spec.options)
-
-
-def unseen_test_rows(dataset: data.CTRDataset) -> dict[str, Any]:
-    """Test rows holding an id absent from the train split: the mask and the counts per field.
-
-    Example:
-        >>> u = unseen_test_rows(data.make_synthetic(num_rows=200, vocab_sizes=(1000, 3)))
-        >>> sorted(u), u["num_test_rows"]
-        (['mask', 'num_test_rows', 'num_unseen_test_rows', 'unseen_test_rows_by_field'], 20)
-    """
-    fields = dataset.fields + list(dataset.bags)
-    mask = dataset.unseen_mask("test", fields=fields)
-    by_field = {f: int(dataset.unseen_mask("test", fields=[f]).sum()) for f in fields}
-    return {"mask": mask, "num_test_rows": int(len(mask)),
-            "num_unseen_test_rows": int(mask.sum()), "unseen_test_rows_by_field": by_field}
+__all__ = ["train_run", "train_in_worker", "train_runs", "run_experiment", "sweep_records"]
 
 
 def train_run(run: dict, dataset: data.CTRDataset, unseen: dict, config: ExperimentConfig, *,
@@ -94,6 +66,8 @@ def train_run(run: dict, dataset: data.CTRDataset, unseen: dict, config: Experim
         ('hash', 'ok', 1, 10.0)
     """
     base = {k: run[k] for k in ("key", "dataset", "method", "target_ratio", "seed", "config")}
+    if run.get("tuning") is not None:  # the grid's validation AUCs and the choice
+        base["tuning"] = run["tuning"]
     base.update(torch_version=torch.__version__, num_threads=config.num_threads)
     model_cfg = ModelConfig(**run["config"]["model"])
     try:
@@ -228,6 +202,29 @@ def _records_of(runs: list[dict], runs_path: Path) -> list[dict]:
                           source=runs_path)
 
 
+def train_runs(config: ExperimentConfig, runs: list[dict]) -> tuple[list[dict], dict]:
+    """Train the planned ``runs`` not yet recorded in ``config.results_dir`` (as
+    :func:`run_experiment` does, the folder locked), and return the records of all of them and
+    ``{dataset: error}`` for the datasets that could not be loaded. No summary is written: for
+    runs that are not one sweep, such as a tuning grid (:mod:`bhlib.experiment.reproduce`).
+
+    Example:
+        >>> import tempfile
+        >>> from bhlib.experiment import quick_config
+        >>> spec = DatasetSpec("s", "synthetic", ratios=(10,), model={"embedding_dim": 4},
+        ...                    options={"num_rows": 300, "vocab_sizes": (5000, 5)},
+        ...                    train={"epochs": 1})
+        >>> cfg = quick_config(results_dir=tempfile.mkdtemp(), progress=False, datasets=[spec],
+        ...                    methods=("hash",))
+        >>> runs = plan_runs(cfg, lr_factor=0.3) + plan_runs(cfg, lr_factor=3)
+        >>> records, failed = train_runs(cfg, runs)
+        >>> sorted(r["config"]["train"]["lr"] for r in records), failed  # base lr 1e-3
+        ([0.0003, 0.0003, 0.003, 0.003], {})
+    """
+    with sweep_lock(config.results_dir):
+        return _locked_train(config, runs)
+
+
 def run_experiment(config: ExperimentConfig | None = None) -> pd.DataFrame:
     """Run every pending run of ``config``, then write the summary and figures; return the summary.
 
@@ -249,19 +246,25 @@ def run_experiment(config: ExperimentConfig | None = None) -> pd.DataFrame:
     """
     config = ExperimentConfig() if config is None else config
     with sweep_lock(config.results_dir):
-        return _locked_sweep(config)
+        records, failed = _locked_train(config, plan_runs(config))
+        out = Path(config.results_dir)
+        summary = summarize(records, baseline=config.baseline)
+        out.mkdir(parents=True, exist_ok=True)
+        summary.to_csv(out / "summary.csv", index=False)
+        if config.figures:
+            save_figures(records, summary, out)
+        summary.attrs["failed_datasets"] = failed  # dataset -> why it could not be loaded
+        return summary
 
 
-def _locked_sweep(config: ExperimentConfig) -> pd.DataFrame:
-    """:func:`run_experiment`, with the folder's lock held."""
-    out = Path(config.results_dir)
-    runs_path = out / "runs.jsonl"
+def _locked_train(config: ExperimentConfig, runs: list[dict]) -> tuple[list[dict], dict]:
+    """Train the pending ``runs``, with the folder's lock held; their records and the failures."""
+    runs_path = Path(config.results_dir) / "runs.jsonl"
     moved = repair_torn_tail(runs_path)
     if moved:
         warnings.warn(f"{runs_path} ended in a torn line (a sweep killed while writing?): its "
                       f"{moved} bytes were moved to {runs_path}.torn and {runs_path} now ends "
-                      "at its last complete record", stacklevel=3)
-    runs = plan_runs(config)
+                      "at its last complete record", stacklevel=4)
     done = {r.get("key") for r in read_records(runs_path)}
     pending = [r for r in runs if r["key"] not in done]
     say = tqdm.write if config.progress else (lambda *_: None)
@@ -273,11 +276,4 @@ def _locked_sweep(config: ExperimentConfig) -> pd.DataFrame:
         failed = _run_pending(pending, config, runs_path, say)
     finally:
         torch.set_num_threads(threads)
-    records = _records_of(runs, runs_path)
-    summary = summarize(records, baseline=config.baseline)
-    out.mkdir(parents=True, exist_ok=True)
-    summary.to_csv(out / "summary.csv", index=False)
-    if config.figures:
-        save_figures(records, summary, out)
-    summary.attrs["failed_datasets"] = failed  # dataset -> why it could not be loaded
-    return summary
+    return _records_of(runs, runs_path), failed

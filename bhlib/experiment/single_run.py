@@ -45,9 +45,10 @@ from ..model import ModelConfig
 from ..replication import ReplicationError, check_replication, replicated_bytes
 from .cli import check_folder
 from .config import ExperimentConfig, plan_runs, quick_config
+from .datasets import load_dataset, unseen_test_rows
 from .lock import SweepLockedError, sweep_lock
 from .records import append_record, read_records
-from .runner import load_dataset, train_run, unseen_test_rows
+from .runner import train_run
 
 __all__ = ["plan_single_run", "main"]
 

@@ -1,9 +1,10 @@
 """The summary of a sweep: one row per dataset x method x target ratio, read from its records.
 
-Means and sample standard deviations over seeds of the test AUC and logloss (Yan et al.,
-CIKM 2021, arXiv 2109.02471, compare methods by AUC at equal memory), the two measures of
-retained performance, the sizes reached, and the scores on test rows holding an id that training
-never saw. ``results/summary.csv`` is this table.
+Means, sample standard deviations and 95% t intervals over seeds of the test AUC and logloss
+(Yan et al., CIKM 2021, arXiv 2109.02471, compare methods by AUC at equal memory), the scores seed
+by seed (for paired comparisons, :mod:`bhlib.experiment.stats`), the two measures of retained
+performance, the sizes reached, and the scores on test rows holding an id that training never
+saw. ``results/summary.csv`` is this table.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..embeddings import METHODS
+from .stats import by_seed_json, t_interval
 
 __all__ = ["summarize"]
 
@@ -43,6 +45,9 @@ def _row(ds: str, method: str, target_ratio: float, runs: pd.DataFrame) -> dict:
     for part in ("unseen", "seen"):
         scores = pd.Series([r.get(f"auc_{part}") for r in unseen], dtype=float)
         row[f"auc_{part}_mean"], row[f"auc_{part}_std"] = _agg(scores)
+    for col, name in (("test_auc", "auc"), ("test_logloss", "logloss")):  # for stats.py
+        row[f"{name}_ci95"] = t_interval(ok[col].astype(float))[1] if len(ok) else math.nan
+        row[f"{name}_by_seed"] = by_seed_json(ok["seed"], ok[col]) if len(ok) else ""
     row["note"] = "" if len(ok) else str(runs["reason"].iloc[0])
     return row
 
@@ -50,6 +55,8 @@ def _row(ds: str, method: str, target_ratio: float, runs: pd.DataFrame) -> dict:
 def summarize(records: Sequence[dict], *, baseline: str = "full") -> pd.DataFrame:
     """One row per dataset x method x target ratio: means and sample std over seeds, retention.
 
+    ``auc_ci95`` / ``logloss_ci95``: the half-width of the 95% t interval over seeds (NaN for
+    one seed); ``auc_by_seed`` / ``logloss_by_seed``: the scores seed by seed, as JSON text.
     ``retained_auc`` is AUC / AUC_baseline and ``retained_lift`` (AUC - 0.5) / (AUC_baseline - 0.5),
     both from the means over seeds. Combinations only ever skipped get ``num_seeds = 0`` and the
     reason in ``note``. ``auc_unseen_mean`` / ``auc_seen_mean``: test rows with / without an id

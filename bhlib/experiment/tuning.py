@@ -1,0 +1,188 @@
+"""Tuning, the same for every method: the learning rate picked from a small grid by validation
+AUC on one seed, per dataset, method and target ratio, then used by the final seeds.
+
+A reviewer of a comparison of Binary Code based Hash Embedding (Yan et al., CIKM 2021,
+arXiv 2109.02471) with its rivals asks first whether every method was tuned alike: shared-row
+schemes and full tables may want different rates. So every (dataset, method, target ratio) of a
+sweep gets the same treatment **[ours]**: its runs on :data:`TUNING_SEED` (a seed the final
+runs never use, so the choice is not scored on the runs that report) at each learning rate of
+the grid, ``base lr x`` :data:`LR_FACTORS`; the rate with the best validation AUC wins (the
+first of the grid on a tie), and the final runs train with it. Test scores play no part.
+
+The choice is a *tuned table* (:func:`choose`): ``{dataset: {"fingerprint", "entries": [{method,
+target_ratio, lr, valid_auc, grid}]}}``. The fingerprint (:func:`dataset_fingerprint`) is a hash
+of everything the dataset's runs depend on but the learning rate, so a table tuned for one
+version of a dataset is never applied to another (:func:`bhlib.experiment.config.plan_runs`
+applies an entry only where the fingerprints agree). ``bhlib/experiment/tuned.json`` is the
+committed table of ``make reproduce``, with the command and commit that produced it; the
+``make run`` sweep uses it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .._checks import check_int, check_number
+from .records import run_key, to_json
+
+__all__ = ["TUNED_PATH", "TUNING_SEED", "LR_FACTORS", "dataset_fingerprint", "grid_lrs",
+           "choose", "write_tuned", "load_tuned", "tuned_entry"]
+
+TUNED_PATH = Path(__file__).with_name("tuned.json")  # the committed table (make reproduce)
+TUNING_SEED = 100          # the seed of the tuning runs, never one of the final seeds
+LR_FACTORS = (0.3, 1.0, 3.0)  # the grid: each dataset's base learning rate times these
+
+
+def dataset_fingerprint(spec: Any, config: Any) -> str:
+    """16 hex digits naming what a dataset's runs depend on, the learning rate left out: the
+    spec's source and options, its model and train overrides, and the sweep's shared model and
+    train settings (``config``: an :class:`~bhlib.experiment.ExperimentConfig`).
+
+    Example:
+        >>> from bhlib.experiment import ExperimentConfig, DatasetSpec
+        >>> a = DatasetSpec("s", "synthetic", options={"num_rows": 100}, train={"lr": 0.01})
+        >>> b = DatasetSpec("s", "synthetic", options={"num_rows": 100}, train={"lr": 0.03})
+        >>> c = DatasetSpec("s", "synthetic", options={"num_rows": 200}, train={"lr": 0.01})
+        >>> cfg = ExperimentConfig()
+        >>> fa, fb, fc = (dataset_fingerprint(x, cfg) for x in (a, b, c))
+        >>> fa == fb != fc
+        True
+    """
+    train = {k: v for k, v in {**dataclasses.asdict(config.train), **spec.train}.items()
+             if k not in ("lr", "seed", "progress", "num_threads")}
+    model = {k: v for k, v in {**dataclasses.asdict(config.model), **spec.model}.items()
+             if k not in ("method", "ratio", "seed")}
+    return run_key({"source": spec.source, "options": spec.options, "model": model,
+                    "train": train, "baseline": config.baseline})
+
+
+def grid_lrs(base_lr: float, factors: Sequence[float] = LR_FACTORS) -> tuple[float, ...]:
+    """The learning rates of the grid around ``base_lr``, at 3 significant digits.
+
+    Example:
+        >>> grid_lrs(1e-2), grid_lrs(2e-3)
+        ((0.003, 0.01, 0.03), (0.0006, 0.002, 0.006))
+    """
+    base = check_number(base_lr, "base_lr", low=0, low_open=True)
+    out = []
+    for i, f in enumerate(factors):
+        f = check_number(f, f"factors[{i}]", low=0, low_open=True)
+        out.append(float(f"{base * f:.3g}"))
+    if len(set(out)) != len(out):
+        raise ValueError(f"factors {tuple(factors)} give repeated learning rates {out}")
+    return tuple(out)
+
+
+def choose(records: Sequence[dict], fingerprints: Mapping[str, str]) -> dict:
+    """The tuned table of a grid's finished runs: per dataset, method and target ratio the
+    learning rate with the best validation AUC (``best_valid_auc``; the first of the grid on a
+    tie) and the whole grid's scores. ``fingerprints``: dataset name -> its fingerprint.
+
+    Example:
+        >>> recs = [{"dataset": "d", "method": "hash", "target_ratio": 10.0, "status": "ok",
+        ...          "config": {"train": {"lr": lr}}, "best_valid_auc": auc}
+        ...         for lr, auc in ((0.003, 0.70), (0.01, 0.72), (0.03, 0.71))]
+        >>> t = choose(recs, {"d": "abc"})
+        >>> e = t["d"]["entries"][0]
+        >>> e["lr"], e["valid_auc"], e["grid"]
+        (0.01, 0.72, {'0.003': 0.7, '0.01': 0.72, '0.03': 0.71})
+    """
+    groups: dict[tuple, dict[float, float]] = {}
+    for r in records:
+        if r.get("status") != "ok":
+            continue
+        lr, auc = float(r["config"]["train"]["lr"]), float(r["best_valid_auc"])
+        if not math.isfinite(auc):
+            continue
+        groups.setdefault((r["dataset"], r["method"], float(r["target_ratio"])), {})[lr] = auc
+    table: dict[str, dict] = {}
+    for (ds, method, ratio), scores in groups.items():
+        if ds not in fingerprints:
+            raise ValueError(f"no fingerprint for dataset {ds!r}; fingerprints has "
+                             f"{sorted(fingerprints)}")
+        best = max(sorted(scores), key=lambda lr: scores[lr])  # the smallest lr on a tie
+        entry = {"method": method, "target_ratio": ratio, "lr": best,
+                 "valid_auc": scores[best], "grid": {f"{lr:g}": scores[lr]
+                                                     for lr in sorted(scores)}}
+        table.setdefault(ds, {"fingerprint": fingerprints[ds], "entries": []})
+        table[ds]["entries"].append(entry)
+    for t in table.values():  # the order write_tuned keeps
+        t["entries"].sort(key=_entry_order)
+    return {ds: table[ds] for ds in sorted(table)}
+
+
+def _entry_order(entry: dict) -> tuple:
+    return entry["method"], entry["target_ratio"]
+
+
+def write_tuned(path: str | Path, table: dict, *, command: str, commit: str,
+                seed: int = TUNING_SEED, factors: Sequence[float] = LR_FACTORS) -> Path:
+    """Write a tuned table as JSON with how it was made (the command, the commit, the seed and
+    the grid), datasets and entries in a stable order. Returns the path.
+
+    Example:
+        >>> import tempfile
+        >>> p = write_tuned(Path(tempfile.mkdtemp()) / "t.json", {}, command="make reproduce",
+        ...                 commit="abc1234")
+        >>> load_tuned(p)
+        {}
+    """
+    check_int(seed, "seed", low=0)
+    doc = {"made_by": {"command": command, "commit": commit, "seed": seed,
+                       "lr_factors": list(factors), "chosen_by": "best_valid_auc"},
+           "datasets": {ds: {"fingerprint": t["fingerprint"],
+                             "entries": sorted(t["entries"], key=_entry_order)}
+                        for ds, t in sorted(table.items())}}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_json(doc), indent=1) + "\n")
+    return path
+
+
+def load_tuned(path: str | Path = TUNED_PATH) -> dict:
+    """The tuned table of a file written by :func:`write_tuned` (``{}`` if it holds none).
+
+    Raises ``ValueError`` naming the file when it is not such a table.
+
+    Example:
+        >>> sorted(load_tuned())  # the committed table: the datasets of make reproduce
+        ... # doctest: +SKIP
+        ['movielens', 'movielens-time', 'synthetic', 'synthetic-10m']
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+        table = doc["datasets"]
+        for ds, t in table.items():
+            if not isinstance(t["fingerprint"], str):
+                raise TypeError(f"fingerprint of {ds!r}")
+            for e in t["entries"]:
+                check_number(e["lr"], "lr", low=0, low_open=True)
+                e["target_ratio"] = float(e["target_ratio"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{path} is not a tuned table (bhlib.experiment.tuning.write_tuned "
+                         f"writes one): {type(err).__name__}: {err}") from None
+    return table
+
+
+def tuned_entry(table: Mapping | None, dataset: str, fingerprint: str, method: str,
+                target_ratio: float) -> dict | None:
+    """The tuned entry of one run's (dataset, method, target ratio), or None: no table, the
+    dataset not in it, tuned for another version of the dataset (fingerprints differ), or the
+    combination not tuned.
+
+    Example:
+        >>> t = {"d": {"fingerprint": "f", "entries": [{"method": "qr", "target_ratio": 10.0,
+        ...                                             "lr": 0.03}]}}
+        >>> tuned_entry(t, "d", "f", "qr", 10)["lr"], tuned_entry(t, "d", "g", "qr", 10)
+        (0.03, None)
+    """
+    got = (table or {}).get(dataset)
+    if not got or got["fingerprint"] != fingerprint:
+        return None
+    return next((e for e in got["entries"] if e["method"] == method
+                 and float(e["target_ratio"]) == float(target_ratio)), None)
