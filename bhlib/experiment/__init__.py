@@ -22,7 +22,10 @@ figure read from their records. ``python -m bhlib.experiment --help`` lists the 
   seed (:func:`paired_table`), and the fusion and indexing ablations (:func:`ablation_table`);
 * :mod:`~bhlib.experiment.claims` — the paper's claims judged from a summary
   (:func:`claims_table`, rendered by :func:`claims_markdown`);
-* :mod:`~bhlib.experiment.cli` — the command line.
+* :mod:`~bhlib.experiment.tuning` — learning rates picked on a grid by validation AUC, the same
+  way for every method (:func:`load_tuned`, :func:`tuned_frame`; ``tuned.json`` is committed);
+* :mod:`~bhlib.experiment.cli` — the command line; :mod:`~bhlib.experiment.reproduce` — the full
+  protocol (``make reproduce``: tuning, 5 seeds, the ablations, a 10^7-id field).
 
 **The rule of the floors.** A table or figure computed from run records lives here; one computed
 in closed form for a notebook lives in :mod:`bhlib.teaching` (by topic); how a number or a table
@@ -31,7 +34,7 @@ looks lives in :mod:`bhlib.display`. This floor imports the core (``bhlib.*``) a
 """
 from .claims import claims_markdown, claims_table
 from .cli import build_config, main
-from .comparisons import ablation_table, paired_table
+from .comparisons import ablation_markdown, ablation_table, paired_table
 from .config import DatasetSpec, ExperimentConfig, default_datasets, plan_runs, quick_config
 from .datasets import load_dataset, unseen_test_rows
 from .figures import auc_vs_params_figure, convergence_figure, save_figures, unseen_figure
@@ -50,6 +53,7 @@ from .runner import run_experiment, sweep_records, train_runs
 from .stats import paired_difference, t_interval
 from .summary import summarize
 from .tables import curve_table, measure_table, retention_table, unseen_table
+from .tuning import load_tuned, tuned_frame
 
 __all__ = [
     "DatasetSpec", "ExperimentConfig", "default_datasets", "quick_config", "plan_runs",
@@ -59,5 +63,6 @@ __all__ = [
     "summarize",
     "retention_table", "measure_table", "curve_table", "unseen_table", "auc_vs_params_figure",
     "convergence_figure", "unseen_figure", "save_figures", "claims_table", "claims_markdown",
-    "paired_table", "ablation_table", "t_interval", "paired_difference", "build_config", "main",
+    "paired_table", "ablation_table", "ablation_markdown", "t_interval", "paired_difference",
+    "load_tuned", "tuned_frame", "build_config", "main",
 ]

@@ -18,7 +18,7 @@ from ..embeddings import METHODS
 from .stats import LEVEL, paired_difference, read_by_seed, t_interval
 
 __all__ = ["BH_METHODS", "ABLATIONS", "best_of", "rivals_of", "pair", "interval_text",
-           "paired_table", "ablation_table"]
+           "paired_table", "ablation_table", "ablation_markdown"]
 
 BH_METHODS = ("bh-succession", "bh-skip")  # the paper's BH; the other bh-* are ablations
 # (question, a, b): what a - b answers, at equal target ratio [ours]
@@ -191,3 +191,46 @@ def interval_text(p: dict, digits: int = 4) -> str:
         return f"{p['mean']:+.{digits}f}, {p['n']} seed{'s' * (p['n'] != 1)} (no interval)"
     lo, hi = f"{p['low']:+.{digits}f}", f"{p['high']:+.{digits}f}"
     return f"{p['mean']:+.{digits}f} [{lo}, {hi}], {p['n']} seeds"
+
+
+def ablation_markdown(table: pd.DataFrame) -> str:
+    """An :func:`ablation_table` as a Markdown table, grouped by question (written once per
+    group): each side's mean AUC and achieved ratio, ``a - b`` seed by seed with its interval,
+    and the reading: ``a better`` or ``b better`` when the interval excludes 0, otherwise
+    ``no difference shown`` (the README's ablation table is this text).
+
+    Example:
+        >>> t = pd.DataFrame({"dataset": "d", "target_ratio": [10.0], "question": ["q"],
+        ...     "a": ["bh-product"], "b": ["qr"], "a_ratio": [12.0], "b_ratio": [10.0],
+        ...     "a_auc": [0.781], "b_auc": [0.78], "difference": [0.001], "low": [0.0004],
+        ...     "high": [0.0016], "num_pairs": [5]})
+        >>> print(ablation_markdown(t))  # doctest: +NORMALIZE_WHITESPACE
+        | ablation (a - b) | dataset | target ratio | a | b | a - b, paired | reading |
+        |---|---|---:|---|---|---|---|
+        | q | d | 10x | bh-product 0.7810 (12.0x) | qr 0.7800 (10.0x) |
+          +0.0010 [+0.0004, +0.0016], 5 seeds | **bh-product better** |
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame (ablation_table), got "
+                        f"{type(table).__name__}")
+    need = ["dataset", "target_ratio", "question", "a", "b", "a_ratio", "b_ratio", "a_auc",
+            "b_auc", "difference", "low", "high", "num_pairs"]
+    missing = [c for c in need if c not in table]
+    if missing:
+        raise ValueError(f"table lacks the columns {missing} (ablation_table writes them)")
+    lines = ["| ablation (a - b) | dataset | target ratio | a | b | a - b, paired | reading |",
+             "|---|---|---:|---|---|---|---|"]
+    order = list(dict.fromkeys(table["question"]))
+    rows = table.assign(_q=table["question"].map(order.index)).sort_values(
+        ["_q", "dataset", "target_ratio"], kind="stable")
+    last = None
+    for r in rows.itertuples(index=False):
+        p = {"mean": r.difference, "low": r.low, "high": r.high, "n": int(r.num_pairs)}
+        reading = (f"**{r.a} better**" if r.low > 0 else f"**{r.b} better**" if r.high < 0
+                   else "no difference shown")
+        cells = ["" if r.question == last else r.question, r.dataset, f"{r.target_ratio:g}x",
+                 f"{r.a} {r.a_auc:.4f} ({r.a_ratio:,.1f}x)",
+                 f"{r.b} {r.b_auc:.4f} ({r.b_ratio:,.1f}x)", interval_text(p), reading]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+        last = r.question
+    return "\n".join(lines)

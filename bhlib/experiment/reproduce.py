@@ -13,7 +13,7 @@ synthetic set with a 10^7-id field, where Q-R can reach 1000x (its ceiling is ab
 2. **Final runs**: 5 seeds at the chosen rates, records in ``<results>/runs.jsonl`` (each with
    its ``tuning`` entry), then ``summary.csv``, the figures (AUC versus parameters with 95%
    intervals), ``paired.csv`` (BH against the best other method at each size, seed by seed),
-   ``ablations.csv`` and ``claims.md`` (the claims table).
+   ``ablations.csv`` and ``claims.md`` (the claims table and the ablation table).
 
 Both steps run on ``--workers`` processes and resume: a killed run loses at most the runs in
 flight. ``--commit-tuned`` copies the chosen rates to ``bhlib/experiment/tuned.json`` (with the
@@ -34,7 +34,7 @@ import pandas as pd
 from ..embeddings import ABLATION_METHODS, COMPARED_METHODS
 from .claims import claims_markdown, claims_table
 from .cli import CORES, check_folder
-from .comparisons import ablation_table, paired_table
+from .comparisons import ablation_markdown, ablation_table, paired_table
 from .config import DatasetSpec, ExperimentConfig, default_datasets, plan_runs
 from .runner import run_experiment, train_runs
 from .tuning import (
@@ -140,10 +140,12 @@ def reproduce(config: ExperimentConfig | None = None) -> pd.DataFrame:
     summary = run_experiment(dataclasses.replace(config, tuned=table))
     out = Path(config.results_dir)
     paired_table(summary).to_csv(out / "paired.csv", index=False)
-    ablation_table(summary).to_csv(out / "ablations.csv", index=False)
+    ablations = ablation_table(summary)
+    ablations.to_csv(out / "ablations.csv", index=False)
     (out / "claims.md").write_text(
         f"Claims table of {out / 'summary.csv'} (commit {_commit()}):\n\n"
-        + claims_markdown(claims_table(summary)) + "\n")
+        + claims_markdown(claims_table(summary)) + "\n\nAblations (a - b at equal target "
+        "ratio, seed by seed):\n\n" + ablation_markdown(ablations) + "\n")
     print(f"reproduce: {time.perf_counter() - start:.0f} s in all; results in {out}", flush=True)
     return summary
 

@@ -26,11 +26,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .._checks import check_int, check_number
 from .records import run_key, to_json
 
 __all__ = ["TUNED_PATH", "TUNING_SEED", "LR_FACTORS", "dataset_fingerprint", "grid_lrs",
-           "choose", "write_tuned", "load_tuned", "tuned_entry"]
+           "choose", "write_tuned", "load_tuned", "tuned_entry", "tuned_frame"]
 
 TUNED_PATH = Path(__file__).with_name("tuned.json")  # the committed table (make reproduce)
 TUNING_SEED = 100          # the seed of the tuning runs, never one of the final seeds
@@ -186,3 +188,30 @@ def tuned_entry(table: Mapping | None, dataset: str, fingerprint: str, method: s
         return None
     return next((e for e in got["entries"] if e["method"] == method
                  and float(e["target_ratio"]) == float(target_ratio)), None)
+
+
+def tuned_frame(table: Mapping) -> pd.DataFrame:
+    """A tuned table as a DataFrame, one row per dataset, method and target ratio: the chosen
+    ``lr``, its ``factor`` of the grid (the chosen rate over the grid's middle one), ``valid_auc``,
+    one ``valid_auc@<lr>`` column per rate of the grid, and ``edge``: True where the choice is
+    the smallest or largest rate of the grid (a wider grid might have found a better one).
+
+    Example:
+        >>> t = {"d": {"fingerprint": "f", "entries": [{"method": "qr", "target_ratio": 10.0,
+        ...       "lr": 0.03, "valid_auc": 0.72, "grid": {"0.003": 0.7, "0.01": 0.71,
+        ...                                               "0.03": 0.72}}]}}
+        >>> f = tuned_frame(t)
+        >>> f[["method", "lr", "factor", "edge"]].to_dict("records")
+        [{'method': 'qr', 'lr': 0.03, 'factor': 3.0, 'edge': True}]
+    """
+    rows = []
+    for ds, t in table.items():
+        for e in t["entries"]:
+            grid = sorted(float(lr) for lr in e["grid"])
+            row = {"dataset": ds, "method": e["method"], "target_ratio": float(e["target_ratio"]),
+                   "lr": e["lr"], "factor": round(e["lr"] / grid[len(grid) // 2], 6),
+                   "valid_auc": e["valid_auc"],
+                   "edge": len(grid) > 1 and e["lr"] in (grid[0], grid[-1])}
+            row.update({f"valid_auc@{lr}": auc for lr, auc in e["grid"].items()})
+            rows.append(row)
+    return pd.DataFrame(rows)
