@@ -22,6 +22,7 @@ from bhlib.experiment import (
 from bhlib.experiment import reproduce as rep
 from bhlib.experiment.tuning import (
     LR_FACTORS,
+    LR_LADDER,
     TUNED_PATH,
     TUNING_SEED,
     choose,
@@ -29,6 +30,7 @@ from bhlib.experiment.tuning import (
     grid_lrs,
     load_tuned,
     tuned_entry,
+    widen,
     write_tuned,
 )
 from bhlib.model import ModelConfig
@@ -75,7 +77,8 @@ def test_tuned_table_round_trips_and_says_how_it_was_made(tmp_path):
     path = write_tuned(tmp_path / "t.json", table, command="make reproduce", commit="abc")
     doc = json.loads(path.read_text())
     assert doc["made_by"] == {"command": "make reproduce", "commit": "abc", "seed": TUNING_SEED,
-                              "lr_factors": [0.3, 1.0, 3.0], "chosen_by": "best_valid_auc"}
+                              "lr_factors": [0.3, 1.0, 3.0], "lr_ladder": list(LR_LADDER),
+                              "chosen_by": "best_valid_auc"}
     assert load_tuned(path) == table
     (tmp_path / "bad.json").write_text('{"datasets": {"d": {"entries": []}}}')
     with pytest.raises(ValueError, match="bad.json is not a tuned table"):
@@ -121,15 +124,21 @@ def test_tune_then_train_records_the_grid_and_resumes(tmp_path):
     cfg = tiny(tmp_path, seeds=(0,))
     table = rep.tune(cfg)
     grid = read_records(tmp_path / "r" / "tuning" / "runs.jsonl")
-    assert len(grid) == 3 * 3  # full, hash, bh-succession at 3 rates
     assert {r["seed"] for r in grid} == {TUNING_SEED}
-    assert sorted({r["config"]["train"]["lr"] for r in grid}) == [0.003, 0.01, 0.03]
+    first = [r for r in grid if r["config"]["train"]["lr"] in (0.003, 0.01, 0.03)]
+    assert len(first) == 3 * 3  # full, hash, bh-succession at the 3 rates of the first grid
+    ladder = grid_lrs(0.01, LR_LADDER)
     assert load_tuned(tmp_path / "r" / "tuned.json") == table
     for e in table["s"]["entries"]:
         scores = {float(k): v for k, v in e["grid"].items()}
         assert e["valid_auc"] == max(scores.values()) == scores[e["lr"]]
+        lrs = sorted(scores)
+        i = ladder.index(lrs[0])
+        assert lrs == list(ladder[i:i + len(lrs)])  # grown one ladder step at a time
+        assert lrs[0] < e["lr"] < lrs[-1] or e["lr"] in (ladder[0], ladder[-1])
+    assert len(grid) == sum(len(e["grid"]) for e in table["s"]["entries"])
     assert rep.tune(cfg) == table  # resumed: nothing trained again, the same choice
-    assert len(read_records(tmp_path / "r" / "tuning" / "runs.jsonl")) == 9
+    assert len(read_records(tmp_path / "r" / "tuning" / "runs.jsonl")) == len(grid)
     run_experiment(dataclasses.replace(cfg, tuned=table))
     final = read_records(tmp_path / "r" / "runs.jsonl")
     chosen = {(e["method"], e["target_ratio"]): e["lr"] for e in table["s"]["entries"]}
@@ -201,3 +210,19 @@ def test_reproduce_command_line_refuses_bad_arguments(capsys):
         with pytest.raises(SystemExit) as exc:
             rep.main(argv)
         assert exc.value.code == 2 and words in capsys.readouterr().err
+
+
+def test_a_grid_grows_only_where_its_choice_is_at_an_edge():
+    def entry(method, lr, grid):
+        return {"method": method, "target_ratio": 10.0, "lr": lr,
+                "grid": {f"{x:g}": 0.7 for x in grid}}
+    table = {"d": {"fingerprint": "f", "entries": [
+        entry("low", 0.003, (0.003, 0.01, 0.03)), entry("high", 0.03, (0.003, 0.01, 0.03)),
+        entry("inside", 0.01, (0.003, 0.01, 0.03)), entry("end", 0.0003, (0.0003, 0.001)),
+        entry("one", 0.01, (0.01,))]}}
+    tried = {("d", "low", 10.0): (0.3, 1, 3), ("d", "high", 10.0): (0.3, 1, 3),
+             ("d", "inside", 10.0): (0.3, 1, 3), ("d", "end", 10.0): (0.03, 0.1),
+             ("d", "one", 10.0): (1,)}
+    assert widen(table, tried) == [("d", "low", 10.0, 0.1), ("d", "high", 10.0, 10.0)]
+    with pytest.raises(ValueError, match="the grid holds 3 rates but tried names 2"):
+        widen(table, {**tried, ("d", "low", 10.0): (0.3, 1)})

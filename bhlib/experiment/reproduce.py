@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shutil
 import subprocess
 import sys
 import time
@@ -39,11 +40,13 @@ from .config import DatasetSpec, ExperimentConfig, default_datasets, plan_runs
 from .runner import run_experiment, train_runs
 from .tuning import (
     LR_FACTORS,
+    LR_LADDER,
     TUNED_PATH,
     TUNING_SEED,
     choose,
     dataset_fingerprint,
     load_tuned,
+    widen,
     write_tuned,
 )
 
@@ -87,10 +90,12 @@ def reproduce_config(**changes) -> ExperimentConfig:
                                "workers": CORES, **changes})
 
 
-def tune(config: ExperimentConfig, factors: Sequence[float] = LR_FACTORS) -> dict:
+def tune(config: ExperimentConfig, factors: Sequence[float] = LR_FACTORS,
+         ladder: Sequence[float] = LR_LADDER) -> dict:
     """Train ``config``'s grid on :data:`~bhlib.experiment.tuning.TUNING_SEED` (into
-    ``<results>/tuning``, resumable) and return the tuned table; also written to
-    ``<results>/tuned.json``.
+    ``<results>/tuning``, resumable), widened along ``ladder`` where a choice sits at its
+    grid's edge (:func:`~bhlib.experiment.tuning.widen`), and return the tuned table; also
+    written to ``<results>/tuned.json``.
 
     Example:
         >>> import tempfile
@@ -100,19 +105,38 @@ def tune(config: ExperimentConfig, factors: Sequence[float] = LR_FACTORS) -> dic
         >>> cfg = ExperimentConfig(datasets=[spec], methods=("hash",), seeds=(0,),
         ...                        results_dir=tempfile.mkdtemp(), progress=False)
         >>> t = tune(cfg)
-        >>> sorted(t["s"]["entries"][0]["grid"])
-        ['0.003', '0.01', '0.03']
+        >>> sorted(t["s"]["entries"][0]["grid"])  # 0.3x won the first grid: it grew to 0.1x
+        ['0.001', '0.003', '0.01', '0.03']
     """
     grid = dataclasses.replace(config, seeds=(TUNING_SEED,), tuned=None, figures=False,
                                results_dir=str(Path(config.results_dir) / "tuning"))
+    fingerprints = {d.name: dataset_fingerprint(d, config) for d in config.datasets}
     runs = [r for f in factors for r in plan_runs(grid, lr_factor=f)]
+    tried = {_combo(r): tuple(factors) for r in runs}
+    records = _train_grid(grid, runs)
+    table = choose(records, fingerprints)
+    while more := widen(table, tried, ladder):
+        planned = {f: plan_runs(grid, lr_factor=f) for f in {m[-1] for m in more}}
+        wanted = {m[:-1]: m[-1] for m in more}
+        runs = [r for f, rs in planned.items() for r in rs if wanted.get(_combo(r)) == f]
+        for r in runs:
+            tried[_combo(r)] += (wanted[_combo(r)],)
+        records += _train_grid(grid, runs)
+        table = choose(records, fingerprints)
+    write_tuned(Path(config.results_dir) / "tuned.json", table, command=_command(),
+                commit=_commit(), factors=factors, ladder=ladder)
+    return table
+
+
+def _combo(run: dict) -> tuple:
+    return run["dataset"], run["method"], float(run["target_ratio"])
+
+
+def _train_grid(grid: ExperimentConfig, runs: list[dict]) -> list[dict]:
     records, failed = train_runs(grid, runs)
     if failed:
         raise RuntimeError(f"tuning could not load {sorted(failed)}: {failed}")
-    table = choose(records, {d.name: dataset_fingerprint(d, config) for d in config.datasets})
-    write_tuned(Path(config.results_dir) / "tuned.json", table, command=_command(),
-                commit=_commit(), factors=factors)
-    return table
+    return records
 
 
 def reproduce(config: ExperimentConfig | None = None) -> pd.DataFrame:
@@ -208,8 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                               cache_dir=args.cache_dir, progress=not args.quiet)
     reproduce(config)
     if args.commit_tuned:
-        table = load_tuned(Path(args.results) / "tuned.json")
-        write_tuned(TUNED_PATH, table, command=_command(), commit=_commit())
+        made = Path(args.results) / "tuned.json"
+        load_tuned(made)  # a tuned table, or a ValueError naming the file
+        shutil.copyfile(made, TUNED_PATH)  # with the command and commit of the tuning
         print(f"wrote {TUNED_PATH}", flush=True)
     return 0
 

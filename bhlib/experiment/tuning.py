@@ -7,7 +7,10 @@ schemes and full tables may want different rates. So every (dataset, method, tar
 sweep gets the same treatment **[ours]**: its runs on :data:`TUNING_SEED` (a seed the final
 runs never use, so the choice is not scored on the runs that report) at each learning rate of
 the grid, ``base lr x`` :data:`LR_FACTORS`; the rate with the best validation AUC wins (the
-first of the grid on a tie), and the final runs train with it. Test scores play no part.
+first of the grid on a tie), and the final runs train with it. Test scores play no part. Where
+the best rate is the smallest or the largest of its grid, the grid of that combination grows one
+step along :data:`LR_LADDER` and is scored again (:func:`widen`), until the best rate is inside
+its grid or at the end of the ladder (``edge`` in :func:`tuned_frame`).
 
 The choice is a *tuned table* (:func:`choose`): ``{dataset: {"fingerprint", "entries": [{method,
 target_ratio, lr, valid_auc, grid}]}}``. The fingerprint (:func:`dataset_fingerprint`) is a hash
@@ -32,11 +35,13 @@ from .._checks import check_int, check_number
 from .records import run_key, to_json
 
 __all__ = ["TUNED_PATH", "TUNING_SEED", "LR_FACTORS", "dataset_fingerprint", "grid_lrs",
-           "choose", "write_tuned", "load_tuned", "tuned_entry", "tuned_frame"]
+           "LR_LADDER", "choose", "widen", "write_tuned", "load_tuned", "tuned_entry",
+           "tuned_frame"]
 
 TUNED_PATH = Path(__file__).with_name("tuned.json")  # the committed table (make reproduce)
 TUNING_SEED = 100          # the seed of the tuning runs, never one of the final seeds
 LR_FACTORS = (0.3, 1.0, 3.0)  # the grid: each dataset's base learning rate times these
+LR_LADDER = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)  # the factors a grid may grow along
 
 
 def dataset_fingerprint(spec: Any, config: Any) -> str:
@@ -117,14 +122,52 @@ def choose(records: Sequence[dict], fingerprints: Mapping[str, str]) -> dict:
     return {ds: table[ds] for ds in sorted(table)}
 
 
+def widen(table: Mapping, tried: Mapping[tuple, Sequence[float]],
+          ladder: Sequence[float] = LR_LADDER) -> list[tuple]:
+    """The next grid points of a tuned table: ``(dataset, method, target_ratio, factor)`` for
+    each entry (of :func:`choose`) whose chosen rate is the smallest of its grid (then the next
+    smaller factor of ``ladder``) or the largest (the next larger one); ``tried`` maps
+    ``(dataset, method, target_ratio)`` to the factors its grid holds, in the order of their
+    rates. None where the choice is inside its grid or at the ladder's end.
+
+    Example:
+        >>> t = {"d": {"fingerprint": "f", "entries": [
+        ...     {"method": "qr", "target_ratio": 10.0, "lr": 0.003,
+        ...      "grid": {"0.003": 0.71, "0.01": 0.70, "0.03": 0.69}},
+        ...     {"method": "hash", "target_ratio": 10.0, "lr": 0.01,
+        ...      "grid": {"0.003": 0.70, "0.01": 0.72, "0.03": 0.71}}]}}
+        >>> tried = {("d", "qr", 10.0): (0.3, 1.0, 3.0), ("d", "hash", 10.0): (0.3, 1.0, 3.0)}
+        >>> widen(t, tried, ladder=(0.1, 0.3, 1.0, 3.0))  # qr chose 0.3x, hash 1x
+        [('d', 'qr', 10.0, 0.1)]
+    """
+    ladder = sorted(ladder)
+    out = []
+    for ds, t in table.items():
+        for e in t["entries"]:
+            combo = (ds, e["method"], float(e["target_ratio"]))
+            factors, lrs = sorted(tried.get(combo, ())), sorted(float(x) for x in e["grid"])
+            if len(factors) != len(lrs):
+                raise ValueError(f"{combo}: the grid holds {len(lrs)} rates but tried names "
+                                 f"{len(factors)} factors ({factors})")
+            if len(lrs) < 2:
+                continue
+            if e["lr"] == lrs[0] and ladder[0] < factors[0]:
+                out.append((*combo, max(f for f in ladder if f < factors[0])))
+            elif e["lr"] == lrs[-1] and ladder[-1] > factors[-1]:
+                out.append((*combo, min(f for f in ladder if f > factors[-1])))
+    return out
+
+
 def _entry_order(entry: dict) -> tuple:
     return entry["method"], entry["target_ratio"]
 
 
 def write_tuned(path: str | Path, table: dict, *, command: str, commit: str,
-                seed: int = TUNING_SEED, factors: Sequence[float] = LR_FACTORS) -> Path:
-    """Write a tuned table as JSON with how it was made (the command, the commit, the seed and
-    the grid), datasets and entries in a stable order. Returns the path.
+                seed: int = TUNING_SEED, factors: Sequence[float] = LR_FACTORS,
+                ladder: Sequence[float] = LR_LADDER) -> Path:
+    """Write a tuned table as JSON with how it was made (the command, the commit, the seed, the
+    first grid and the ladder it may grow along), datasets and entries in a stable order.
+    Returns the path.
 
     Example:
         >>> import tempfile
@@ -135,7 +178,8 @@ def write_tuned(path: str | Path, table: dict, *, command: str, commit: str,
     """
     check_int(seed, "seed", low=0)
     doc = {"made_by": {"command": command, "commit": commit, "seed": seed,
-                       "lr_factors": list(factors), "chosen_by": "best_valid_auc"},
+                       "lr_factors": list(factors), "lr_ladder": list(ladder),
+                       "chosen_by": "best_valid_auc"},
            "datasets": {ds: {"fingerprint": t["fingerprint"],
                              "entries": sorted(t["entries"], key=_entry_order)}
                         for ds, t in sorted(table.items())}}
