@@ -78,7 +78,10 @@ def _versus(claim: str, ds: str, ratio: float, runs: pd.DataFrame, rivals: list[
     sides = [sign * _side(p) for p, _ in pairs]  # +1: BH surely better than that rival
     verdict = ("not held" if -1 in sides else "held" if all(x == 1 for x in sides)
                else "inconclusive")
-    best = best_of(rival, rivals, measure)  # the strongest rival, by its mean
+    best, label = best_of(rival, rivals, measure), "the best rival"  # by its mean
+    lost_to = [r["method"] for (_, r), x in zip(pairs, sides, strict=True) if x == -1]
+    if lost_to and best["method"] not in lost_to:  # show a rival that decides the verdict
+        best, label = best_of(rival, lost_to, measure), "the rival it surely loses to"
     p = next(p for p, r in pairs if r["method"] == best["method"])
     name = "AUC" if measure == "auc" else "logloss (lower is better)"
     extra = ""
@@ -86,7 +89,7 @@ def _versus(claim: str, ds: str, ratio: float, runs: pd.DataFrame, rivals: list[
         extra = f"; best epoch {bh['best_epoch']:.1f} vs {best['best_epoch']:.1f}"
     beaten = sum(x == 1 for x in sides)
     return _row(claim, ds, ratio, verdict,
-                f"{name} {_show(bh, measure)} vs the best rival {_show(best, measure)}: paired "
+                f"{name} {_show(bh, measure)} vs {label} {_show(best, measure)}: paired "
                 f"{interval_text(p)}; surely {'better' if sign > 0 else 'lower'} than "
                 f"{beaten} of {len(pairs)} rival{'s' * (len(pairs) > 1)}{gone}{extra}")
 
@@ -166,7 +169,8 @@ def claims_table(summary: pd.DataFrame, *, baseline: str = "full", level: float 
 
     1. *BH has the best AUC at every size*, per dataset and ratio: ``held`` if the interval of
        BH - rival lies above 0 for every rival, ``not held`` if it lies below 0 for some rival,
-       otherwise ``inconclusive``. The evidence shows the rival with the best mean AUC.
+       otherwise ``inconclusive``. The evidence shows the rival with the best mean AUC, or,
+       when BH is not surely worse than that one, the best of the rivals it surely loses to.
     2. *BH keeps >= 99% of the full AUC at ~1000x*, per dataset and ratio >= 1000: the interval
        of BH - 0.99 x baseline, paired: ``held`` above 0, ``not held`` below, else
        ``inconclusive``; ``not tested`` (one row, no ratio) without a ratio >= 1000.

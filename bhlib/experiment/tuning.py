@@ -234,28 +234,37 @@ def tuned_entry(table: Mapping | None, dataset: str, fingerprint: str, method: s
                  and float(e["target_ratio"]) == float(target_ratio)), None)
 
 
-def tuned_frame(table: Mapping) -> pd.DataFrame:
+def tuned_frame(table: Mapping, base_lrs: Mapping[str, float] | None = None) -> pd.DataFrame:
     """A tuned table as a DataFrame, one row per dataset, method and target ratio: the chosen
-    ``lr``, its ``factor`` of the grid (the chosen rate over the grid's middle one), ``valid_auc``,
-    one ``valid_auc@<lr>`` column per rate of the grid, and ``edge``: True where the choice is
-    the smallest or largest rate of the grid (a wider grid might have found a better one).
+    ``lr``, ``valid_auc``, one ``valid_auc@<lr>`` column per rate of its grid (NaN where the grid
+    did not hold that rate), ``grid_size``, and ``edge``: True where the choice is the smallest
+    or largest rate of its grid (a wider grid might have found a better one). With
+    ``base_lrs`` (dataset -> its base learning rate) also ``factor``, the choice over the base.
 
     Example:
         >>> t = {"d": {"fingerprint": "f", "entries": [{"method": "qr", "target_ratio": 10.0,
         ...       "lr": 0.03, "valid_auc": 0.72, "grid": {"0.003": 0.7, "0.01": 0.71,
         ...                                               "0.03": 0.72}}]}}
-        >>> f = tuned_frame(t)
-        >>> f[["method", "lr", "factor", "edge"]].to_dict("records")
-        [{'method': 'qr', 'lr': 0.03, 'factor': 3.0, 'edge': True}]
+        >>> f = tuned_frame(t, base_lrs={"d": 0.01})
+        >>> f[["method", "lr", "factor", "grid_size", "edge"]].to_dict("records")
+        [{'method': 'qr', 'lr': 0.03, 'factor': 3.0, 'grid_size': 3, 'edge': True}]
     """
     rows = []
     for ds, t in table.items():
         for e in t["entries"]:
             grid = sorted(float(lr) for lr in e["grid"])
             row = {"dataset": ds, "method": e["method"], "target_ratio": float(e["target_ratio"]),
-                   "lr": e["lr"], "factor": round(e["lr"] / grid[len(grid) // 2], 6),
-                   "valid_auc": e["valid_auc"],
+                   "lr": e["lr"], "valid_auc": e["valid_auc"], "grid_size": len(grid),
                    "edge": len(grid) > 1 and e["lr"] in (grid[0], grid[-1])}
-            row.update({f"valid_auc@{lr}": auc for lr, auc in e["grid"].items()})
+            if base_lrs is not None:
+                if ds not in base_lrs:
+                    raise ValueError(f"base_lrs has no rate for dataset {ds!r}; it has "
+                                     f"{sorted(base_lrs)}")
+                row["factor"] = float(f"{e['lr'] / base_lrs[ds]:.3g}")
+            row.update({f"valid_auc@{lr:g}": e["grid"][k] for lr, k in
+                        sorted((float(k), k) for k in e["grid"])})
             rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    scores = sorted((c for c in frame if c.startswith("valid_auc@")),
+                    key=lambda c: float(c.split("@")[1]))
+    return frame[[c for c in frame if c not in scores] + scores]
