@@ -1,6 +1,6 @@
 # bhlib: two commands set everything up on a fresh machine.
 #   make run   create .venv, install, fetch data, run the main job
-#   (make reproduce: the full protocol of the comparison, about 90 minutes)
+#   (make reproduce: the full protocol of the comparison, 27.5 minutes on 2 cores)
 #   make test  create .venv, install, run lint (ruff), then pytest (unit tests, doctests,
 #              notebooks under nbval, the nbgrader cycle, the book, and the browser suite in
 #              Chromium when it is installed)

@@ -14,6 +14,7 @@ import bhlib.experiment as ex
 import bhlib.experiment.cli as cli
 import bhlib.experiment.runner as runner
 from bhlib.data import CTRDataset
+from bhlib.embeddings import ABLATION_METHODS, METHODS
 from bhlib.experiment import (
     DatasetSpec,
     ExperimentConfig,
@@ -321,3 +322,19 @@ def test_auc_vs_params_figure_follows_the_measure():
         auc_vs_params_figure(s, "d", measure="auc")
     with pytest.raises(ValueError, match="no column 'retained_auc'"):
         auc_vs_params_figure(s, "d", measure="retained_auc")
+
+
+def test_every_method_has_its_own_line_and_the_ablations_are_dotted():
+    methods = [m for m in METHODS if m != "full"]
+    s = pd.DataFrame({"dataset": "d", "method": ["full", *methods],
+                      "target_ratio": [1] + [10] * len(methods), "num_seeds": 2,
+                      "embedding_params": [1e4] + [1e3] * len(methods),
+                      "auc_mean": 0.8, "auc_std": 0.0})
+    ax = auc_vs_params_figure(s, "d").axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    lines = {lab: h.lines[0] if hasattr(h, "lines") else h for h, lab in
+             zip(handles, labels, strict=True)}
+    colors = {m: lines[m].get_color() for m in methods}
+    assert len(set(colors.values())) == len(methods), colors
+    dotted = {m for m in methods if lines[m].get_linestyle() == ":"}
+    assert dotted == set(ABLATION_METHODS)

@@ -10,12 +10,15 @@ import pytest
 from bhlib.display import format_mean_std
 from bhlib.experiment import (
     ExperimentConfig,
+    ablation_markdown,
+    ablation_table,
     claims_markdown,
     claims_table,
     plan_runs,
     summarize,
 )
 from bhlib.experiment.claims import CLAIMS, COLUMNS, VERDICTS
+from bhlib.experiment.reproduce import reproduce_config
 from bhlib.experiment.stats import by_seed_json, paired_difference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +90,16 @@ def test_not_held_when_a_rival_wins_seed_by_seed():
     assert "better than 2 of 3 rivals" in ev
     assert verdict(t, "merging", 10.0)[0] == "held"  # Q-R is not a merging scheme
     assert verdict(t, "loss", 10.0)[0] == "not held"
+
+
+def test_not_held_shows_the_rival_that_decides_it():
+    # hash has the best mean but noisy pairs; multi_hash is surely better than BH
+    t = claims_table(summary_of(row("hash", 10, 0, seeds=[0.800, 0.770, 0.790]),
+                                row("multi_hash", 10, 0, seeds=[0.781, 0.782, 0.783]),
+                                row("bh-succession", 10, 0, seeds=[0.780, 0.781, 0.782])))
+    v, ev = verdict(t, "merging", 10.0)
+    assert v == "not held" and "vs the rival it surely loses to multi_hash" in ev
+    assert "-0.0010 [-0.0010, -0.0010]" in ev and "better than 0 of 2 rivals" in ev
 
 
 def test_an_interval_holding_zero_is_inconclusive():
@@ -270,3 +283,44 @@ def test_readme_claims_table_is_claims_table_of_the_make_run_summary():
     assert shown == claims_markdown(claims_table(summary)), (
         "README's claims table differs from results/summary.csv: paste the output of "
         "claims_markdown(claims_table(pd.read_csv('results/summary.csv'))) between its markers")
+
+
+REPRODUCED = ROOT / "results" / "reproduce" / "summary.csv"
+MARKS = {"claims": ("<!-- claims_table reproduce: begin -->",
+                    "<!-- claims_table reproduce: end -->"),
+         "ablations": ("<!-- ablation_table reproduce: begin -->",
+                       "<!-- ablation_table reproduce: end -->")}
+
+
+def _between(text, marks):
+    begin, end = marks
+    assert text.count(begin) == 1 and text.count(end) == 1, marks
+    return text.split(begin)[1].split(end)[0].strip()
+
+
+def test_readme_holds_the_tables_of_make_reproduce():
+    text = README.read_text()
+    claims = _between(text, MARKS["claims"]).splitlines()
+    assert claims[0] == "| claim | dataset | target ratio | verdict | evidence |"
+    assert any("synthetic-10m" in line and "1000x" in line for line in claims)
+    ablations = _between(text, MARKS["ablations"]).splitlines()
+    assert ablations[0].startswith("| ablation (a - b) |")
+    assert any(line.startswith("| indexing, both with product: BH - Q-R |") for line in ablations)
+
+
+@pytest.mark.skipif(not REPRODUCED.exists(),
+                    reason="no results/reproduce/summary.csv (run `make reproduce`)")
+def test_readme_tables_are_those_of_the_make_reproduce_summary():
+    summary = pd.read_csv(REPRODUCED)
+    planned = {(r["dataset"], r["method"], r["target_ratio"])
+               for r in plan_runs(reproduce_config())}
+    if planned != set(zip(summary["dataset"], summary["method"], summary["target_ratio"],
+                          strict=True)) or summary["num_seeds"].max() != 5:
+        pytest.skip("results/reproduce/summary.csv is not from a complete `make reproduce`")
+    text = README.read_text()
+    assert _between(text, MARKS["claims"]) == claims_markdown(claims_table(summary)), (
+        "README's reproduce claims table differs from results/reproduce/summary.csv: paste "
+        "claims_markdown(claims_table(summary)) between its markers")
+    assert _between(text, MARKS["ablations"]) == ablation_markdown(ablation_table(summary)), (
+        "README's ablation table differs from results/reproduce/summary.csv: paste "
+        "ablation_markdown(ablation_table(summary)) between its markers")

@@ -18,7 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .._checks import check_choice
 from ..display import format_count
-from ..embeddings import METHODS
+from ..embeddings import ABLATION_METHODS, METHODS
 from .records import finished_runs
 
 __all__ = ["auc_vs_params_figure", "convergence_figure", "unseen_figure", "save_figures"]
@@ -27,22 +27,29 @@ _MARKERS = dict(zip(METHODS, "osD^vP*Xh<>", strict=False))  # more methods: defa
 
 
 def _color(method: str) -> str:
+    """C0-C9 for the first ten methods (full's C0 only for full), black for the eleventh, then
+    C1-C9 again: every method of ``make reproduce`` has its own color."""
     if method not in METHODS:
         return "k"
     i = list(METHODS).index(method)
-    return f"C{i}" if i < 10 else f"C{(i - 10) % 9 + 1}"  # full's C0 only for full
+    return f"C{i}" if i < 10 else "k" if i == 10 else f"C{(i - 11) % 9 + 1}"
+
+
+def _line(method: str) -> str:
+    return ":" if method in ABLATION_METHODS else "-"  # the ablations dotted
 
 
 def _between_decades(ax, x: float) -> str:
     """Minor tick label on a log x axis, in plain text, so that a narrow range still has labelled
-    ticks: 2 and 5 times a power of ten when the axis spans under three decades, every minor
-    tick when it spans under one."""
+    ticks: 2 and 5 times a power of ten when the axis spans under three decades, 2, 3, 4, 5 and 7
+    times when it spans under one, every minor tick under half a decade."""
     lo, hi = ax.get_xlim()
     if x <= 0 or lo <= 0:
         return ""
     span = np.log10(hi / lo)
     mantissa = round(x / 10 ** np.floor(np.log10(x) + 1e-9), 6)
-    return format_count(x) if span < 1 or (span < 3 and mantissa in (2.0, 5.0)) else ""
+    every = span < 0.5 or (span < 1 and mantissa in (2.0, 3.0, 4.0, 5.0, 7.0))
+    return format_count(x) if every or (span < 3 and mantissa in (2.0, 5.0)) else ""
 
 
 _MEASURES = {"auc_mean": "test AUC (mean, bars: {bars})",
@@ -100,7 +107,8 @@ def auc_vs_params_figure(summary: pd.DataFrame, dataset: str, *, baseline: str =
             ax.axhspan(y[0] - err[0], y[0] + err[0], color=_color(method), alpha=0.12)
             continue
         ax.errorbar(g["embedding_params"], y, yerr=err, label=method, capsize=3,
-                    marker=_MARKERS.get(method, "o"), color=_color(method), ms=5, lw=1.2)
+                    marker=_MARKERS.get(method, "o"), color=_color(method), ms=5, lw=1.2,
+                    ls=_line(method))
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_count(x)))  # plain text
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _: _between_decades(ax, x)))
