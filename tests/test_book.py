@@ -167,6 +167,27 @@ def test_pages_have_their_figures(site):
                 name, src)
 
 
+def test_markdown_tables_of_outputs_are_tables(site):
+    """A ``text/markdown`` output holding a pipe table (the claims table of notebook 05) is an
+    HTML table on its page, with the table's header row, not a paragraph of pipes."""
+    found = 0
+    for name, path in site.notebooks.items():
+        outputs = [o for c in json.loads(path.read_text())["cells"] for o in c.get("outputs", [])]
+        tables = [o["data"]["text/markdown"] for o in outputs
+                  if "|---" in "".join(o.get("data", {}).get("text/markdown", ""))]
+        if not tables:
+            continue
+        soup = _soup(site.page(name))
+        heads = [" | ".join(th.get_text(strip=True) for th in t.select("thead th"))
+                 for t in soup.select("article .cell_output table")]
+        for table in tables:
+            first = "".join(table).splitlines()[0].strip("| ")
+            assert first in heads, (name, first, heads)
+            found += 1
+        assert not any("| **" in p.get_text() for p in soup.select("article .cell_output p")), name
+    assert found, "no notebook stores a Markdown table output (notebook 05's claims table)"
+
+
 def _heading(output) -> tuple[str, str]:
     """``(tag, text)`` of the first element a rendered ``text/html`` output starts with."""
     first = output.find(True)
