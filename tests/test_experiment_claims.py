@@ -1,5 +1,7 @@
 """The paper's claims judged from a summary: each verdict forced by a made-up summary, the rules'
-edges, bad inputs, and the README's table against ``results/summary.csv`` when it exists."""
+edges, bad inputs, and the README's tables against ``results/summary.csv`` (``make run``) and
+``results/reproduce/summary.csv`` (``make reproduce``: the claims and the ablations) when they
+exist."""
 import math
 import re
 from pathlib import Path
