@@ -218,16 +218,15 @@ def test_reproduce_command_line_refuses_bad_arguments(capsys):
 
 
 def test_a_grid_grows_only_where_its_choice_is_at_an_edge():
-    def entry(method, lr, grid):
-        return {"method": method, "target_ratio": 10.0, "lr": lr,
-                "grid": {f"{x:g}": 0.7 for x in grid}}
+    def entry(method, lr):
+        return {"method": method, "target_ratio": 10.0, "lr": lr}
     table = {"d": {"fingerprint": "f", "entries": [
-        entry("low", 0.003, (0.003, 0.01, 0.03)), entry("high", 0.03, (0.003, 0.01, 0.03)),
-        entry("inside", 0.01, (0.003, 0.01, 0.03)), entry("end", 0.0003, (0.0003, 0.001)),
-        entry("one", 0.01, (0.01,))]}}
-    tried = {("d", "low", 10.0): (0.3, 1, 3), ("d", "high", 10.0): (0.3, 1, 3),
-             ("d", "inside", 10.0): (0.3, 1, 3), ("d", "end", 10.0): (0.03, 0.1),
-             ("d", "one", 10.0): (1,)}
+        entry("low", 0.003), entry("high", 0.03), entry("inside", 0.01), entry("end", 0.0003),
+        entry("one", 0.01), entry("failed", 0.01)]}}
+    three = {0.3: 0.003, 1.0: 0.01, 3.0: 0.03}
+    tried = {("d", "low", 10.0): three, ("d", "high", 10.0): three,
+             ("d", "inside", 10.0): three, ("d", "end", 10.0): {0.03: 0.0003, 0.1: 0.001},
+             ("d", "one", 10.0): {1.0: 0.01},
+             # its 3x run scored NaN: 1x is the largest rate that counts, but 3x was tried
+             ("d", "failed", 10.0): three}
     assert widen(table, tried) == [("d", "low", 10.0, 0.1), ("d", "high", 10.0, 10.0)]
-    with pytest.raises(ValueError, match="the grid holds 3 rates but tried names 2"):
-        widen(table, {**tried, ("d", "low", 10.0): (0.3, 1)})

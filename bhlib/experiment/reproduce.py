@@ -111,16 +111,14 @@ def tune(config: ExperimentConfig, factors: Sequence[float] = LR_FACTORS,
     grid = dataclasses.replace(config, seeds=(TUNING_SEED,), tuned=None, figures=False,
                                results_dir=str(Path(config.results_dir) / "tuning"))
     fingerprints = {d.name: dataset_fingerprint(d, config) for d in config.datasets}
-    runs = [r for f in factors for r in plan_runs(grid, lr_factor=f)]
-    tried = {_combo(r): tuple(factors) for r in runs}
+    tried: dict[tuple, dict[float, float]] = {}  # combination -> {factor: its rate}
+    runs = [r for f in factors for r in _plan(grid, f, tried)]
     records = _train_grid(grid, runs)
     table = choose(records, fingerprints)
     while more := widen(table, tried, ladder):
-        planned = {f: plan_runs(grid, lr_factor=f) for f in {m[-1] for m in more}}
         wanted = {m[:-1]: m[-1] for m in more}
-        runs = [r for f, rs in planned.items() for r in rs if wanted.get(_combo(r)) == f]
-        for r in runs:
-            tried[_combo(r)] += (wanted[_combo(r)],)
+        runs = [r for f in sorted(set(wanted.values()))
+                for r in _plan(grid, f, tried, only=[c for c, g in wanted.items() if g == f])]
         records += _train_grid(grid, runs)
         table = choose(records, fingerprints)
     write_tuned(Path(config.results_dir) / "tuned.json", table, command=_command(),
@@ -130,6 +128,15 @@ def tune(config: ExperimentConfig, factors: Sequence[float] = LR_FACTORS,
 
 def _combo(run: dict) -> tuple:
     return run["dataset"], run["method"], float(run["target_ratio"])
+
+
+def _plan(grid: ExperimentConfig, factor: float, tried: dict, only=None) -> list[dict]:
+    """The grid's runs at ``factor`` (of the combinations ``only``, default all), noted in
+    ``tried``."""
+    runs = [r for r in plan_runs(grid, lr_factor=factor) if only is None or _combo(r) in only]
+    for r in runs:
+        tried.setdefault(_combo(r), {})[factor] = r["config"]["train"]["lr"]
+    return runs
 
 
 def _train_grid(grid: ExperimentConfig, runs: list[dict]) -> list[dict]:

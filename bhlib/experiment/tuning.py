@@ -122,21 +122,22 @@ def choose(records: Sequence[dict], fingerprints: Mapping[str, str]) -> dict:
     return {ds: table[ds] for ds in sorted(table)}
 
 
-def widen(table: Mapping, tried: Mapping[tuple, Sequence[float]],
+def widen(table: Mapping, tried: Mapping[tuple, Mapping[float, float]],
           ladder: Sequence[float] = LR_LADDER) -> list[tuple]:
     """The next grid points of a tuned table: ``(dataset, method, target_ratio, factor)`` for
-    each entry (of :func:`choose`) whose chosen rate is the smallest of its grid (then the next
-    smaller factor of ``ladder``) or the largest (the next larger one); ``tried`` maps
-    ``(dataset, method, target_ratio)`` to the factors its grid holds, in the order of their
-    rates. None where the choice is inside its grid or at the ladder's end.
+    each entry (of :func:`choose`) whose chosen rate is the rate of the smallest factor tried
+    (then the next smaller factor of ``ladder``) or of the largest (the next larger one).
+    ``tried`` maps ``(dataset, method, target_ratio)`` to ``{factor: learning rate}`` of the
+    runs trained for it, finished or not: a rate whose run failed or scored NaN is never
+    chosen, so the grid does not grow past it. None where the choice is inside its grid or at
+    the ladder's end.
 
     Example:
         >>> t = {"d": {"fingerprint": "f", "entries": [
-        ...     {"method": "qr", "target_ratio": 10.0, "lr": 0.003,
-        ...      "grid": {"0.003": 0.71, "0.01": 0.70, "0.03": 0.69}},
-        ...     {"method": "hash", "target_ratio": 10.0, "lr": 0.01,
-        ...      "grid": {"0.003": 0.70, "0.01": 0.72, "0.03": 0.71}}]}}
-        >>> tried = {("d", "qr", 10.0): (0.3, 1.0, 3.0), ("d", "hash", 10.0): (0.3, 1.0, 3.0)}
+        ...     {"method": "qr", "target_ratio": 10.0, "lr": 0.003},
+        ...     {"method": "hash", "target_ratio": 10.0, "lr": 0.01}]}}
+        >>> rates = {0.3: 0.003, 1.0: 0.01, 3.0: 0.03}
+        >>> tried = {("d", "qr", 10.0): rates, ("d", "hash", 10.0): rates}
         >>> widen(t, tried, ladder=(0.1, 0.3, 1.0, 3.0))  # qr chose 0.3x, hash 1x
         [('d', 'qr', 10.0, 0.1)]
     """
@@ -145,16 +146,14 @@ def widen(table: Mapping, tried: Mapping[tuple, Sequence[float]],
     for ds, t in table.items():
         for e in t["entries"]:
             combo = (ds, e["method"], float(e["target_ratio"]))
-            factors, lrs = sorted(tried.get(combo, ())), sorted(float(x) for x in e["grid"])
-            if len(factors) != len(lrs):
-                raise ValueError(f"{combo}: the grid holds {len(lrs)} rates but tried names "
-                                 f"{len(factors)} factors ({factors})")
-            if len(lrs) < 2:
+            rates = tried.get(combo, {})
+            if len(rates) < 2:
                 continue
-            if e["lr"] == lrs[0] and ladder[0] < factors[0]:
-                out.append((*combo, max(f for f in ladder if f < factors[0])))
-            elif e["lr"] == lrs[-1] and ladder[-1] > factors[-1]:
-                out.append((*combo, min(f for f in ladder if f > factors[-1])))
+            low, high = min(rates), max(rates)
+            if e["lr"] == rates[low] and ladder[0] < low:
+                out.append((*combo, max(f for f in ladder if f < low)))
+            elif e["lr"] == rates[high] and ladder[-1] > high:
+                out.append((*combo, min(f for f in ladder if f > high)))
     return out
 
 
