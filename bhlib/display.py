@@ -1,4 +1,5 @@
-"""How numbers and tables look: bytes, configurations, ``mean ± std``, text and HTML tables.
+"""How numbers and tables look: bytes, configurations, ``mean ± std``, text, HTML and Markdown
+tables.
 
 The one place for formatting, shared by every floor: the size table of
 :mod:`bhlib.collisions`, the command line of :mod:`bhlib.experiment` and the notebooks and widgets
@@ -19,7 +20,7 @@ if TYPE_CHECKING:  # for annotations only
     from matplotlib.figure import Figure
 
 __all__ = ["format_bytes", "format_hparams", "format_mean_std", "format_columns", "html_table",
-           "setup_display", "figure_png", "figure_svg"]
+           "markdown_table", "setup_display", "figure_png", "figure_svg"]
 
 # size hyper-parameters worth showing, in this order (every other constructor argument is fixed
 # by the method, e.g. ``operation``, or does not change the size, e.g. ``seed``)
@@ -174,6 +175,31 @@ def html_table(table: pd.DataFrame, *, index: bool = False) -> str:
             shown[c] = [_unbroken(v) for v in shown[c]]
     html = shown.to_html(index=index, border=0, na_rep="-", classes="bhlib-table")
     return _TABLE_STYLE + html.replace('class="dataframe bhlib-table"', 'class="bhlib-table"')
+
+
+def markdown_table(header: list[str], rows, *, right: tuple[int, ...] = (),
+                   group: int | None = None) -> str:
+    """Rows of cells as a GitHub-flavoured Markdown table: columns ``right`` right-aligned, a
+    ``|`` inside a cell escaped, and with ``group`` (a column number) that column's value written
+    only where it changes from the row above.
+
+    Example:
+        >>> print(markdown_table(["claim", "ratio"], [["a", "3x"], ["a", "10x"]], right=(1,),
+        ...                      group=0))
+        | claim | ratio |
+        |---|---:|
+        | a | 3x |
+        |  | 10x |
+    """
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"]
+    last = object()
+    for cells in rows:
+        cells = list(cells)
+        if group is not None:
+            cells[group], last = ("" if cells[group] == last else cells[group]), cells[group]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
 
 
 def _float(x: float) -> str:

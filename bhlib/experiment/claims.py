@@ -17,7 +17,7 @@ import math
 import pandas as pd
 
 from .._checks import check_choice, check_number
-from ..display import format_mean_std
+from ..display import format_mean_std, markdown_table
 from ..embeddings import METHODS
 from .comparisons import BH_METHODS, best_of, interval_text, pair, rivals_of
 from .stats import LEVEL
@@ -252,12 +252,7 @@ def claims_markdown(table: pd.DataFrame) -> str:
     missing = [c for c in COLUMNS if c not in table]
     if missing:
         raise ValueError(f"table lacks the columns {missing} (claims_table writes them)")
-    lines = ["| claim | dataset | target ratio | verdict | evidence |", "|---|---|---:|---|---|"]
-    last = None
-    for r in table.itertuples(index=False):
-        cells = ["" if r.claim == last else r.claim, r.dataset,
-                 "-" if pd.isna(r.target_ratio) else f"{r.target_ratio:g}x",
-                 f"**{r.verdict}**", r.evidence]
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
-        last = r.claim
-    return "\n".join(lines)
+    rows = ([r.claim, r.dataset, "-" if pd.isna(r.target_ratio) else f"{r.target_ratio:g}x",
+             f"**{r.verdict}**", r.evidence] for r in table.itertuples(index=False))
+    return markdown_table(["claim", "dataset", "target ratio", "verdict", "evidence"], rows,
+                          right=(2,), group=0)

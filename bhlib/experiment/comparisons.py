@@ -14,6 +14,7 @@ import math
 import pandas as pd
 
 from .._checks import check_choice
+from ..display import markdown_table
 from ..embeddings import METHODS
 from .stats import LEVEL, paired_difference, read_by_seed, t_interval
 
@@ -218,19 +219,16 @@ def ablation_markdown(table: pd.DataFrame) -> str:
     missing = [c for c in need if c not in table]
     if missing:
         raise ValueError(f"table lacks the columns {missing} (ablation_table writes them)")
-    lines = ["| ablation (a - b) | dataset | target ratio | a | b | a - b, paired | reading |",
-             "|---|---|---:|---|---|---|---|"]
     order = list(dict.fromkeys(table["question"]))
-    rows = table.assign(_q=table["question"].map(order.index)).sort_values(
+    sorted_rows = table.assign(_q=table["question"].map(order.index)).sort_values(
         ["_q", "dataset", "target_ratio"], kind="stable")
-    last = None
-    for r in rows.itertuples(index=False):
+    rows = []
+    for r in sorted_rows.itertuples(index=False):
         p = {"mean": r.difference, "low": r.low, "high": r.high, "n": int(r.num_pairs)}
         reading = (f"**{r.a} better**" if r.low > 0 else f"**{r.b} better**" if r.high < 0
                    else "no difference shown")
-        cells = ["" if r.question == last else r.question, r.dataset, f"{r.target_ratio:g}x",
-                 f"{r.a} {r.a_auc:.4f} ({r.a_ratio:,.1f}x)",
-                 f"{r.b} {r.b_auc:.4f} ({r.b_ratio:,.1f}x)", interval_text(p), reading]
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
-        last = r.question
-    return "\n".join(lines)
+        rows.append([r.question, r.dataset, f"{r.target_ratio:g}x",
+                     f"{r.a} {r.a_auc:.4f} ({r.a_ratio:,.1f}x)",
+                     f"{r.b} {r.b_auc:.4f} ({r.b_ratio:,.1f}x)", interval_text(p), reading])
+    return markdown_table(["ablation (a - b)", "dataset", "target ratio", "a", "b",
+                           "a - b, paired", "reading"], rows, right=(2,), group=0)
